@@ -1,0 +1,181 @@
+package detect
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// dialProbe opens a TCP connection to host:port bounded by ctx, wrapped so that the
+// connection closes when ctx ends and no library can lift the deadline.
+// The returned stop function must be called when the connection is done.
+func (o *Options) dialProbe(ctx context.Context, host string, port int) (net.Conn, func(), error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	raw, err := o.dialer().DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, func() {}, fmt.Errorf("connect %s: %w", addr, err)
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = o.now().Add(o.timeout())
+	}
+	_ = raw.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { raw.Close() })
+	return &deadlineConn{Conn: raw, deadline: deadline}, func() { stop(); raw.Close() }, nil
+}
+
+// tlsConfig returns the client TLS config for host. Verification is done by verifyPeer
+// after the handshake so that a bad certificate is still described in the report.
+func (o *Options) tlsConfig(host string) *tls.Config {
+	return &tls.Config{
+		ServerName:         host,
+		InsecureSkipVerify: true, // verified by verifyPeer, which records what it found
+		MinVersion:         tls.VersionTLS10,
+	}
+}
+
+// handshake runs a TLS client handshake on conn for host and verifies the peer.
+// It returns the TLS connection, the certificate summary and a *Failure when the
+// handshake or the verification failed (the connection is usable only if failure is nil
+// or the certificate problem was accepted by fingerprint).
+func (o *Options) handshake(ctx context.Context, conn net.Conn, host, step string) (*tls.Conn, string, *CertInfo, *Failure) {
+	tc := tls.Client(conn, o.tlsConfig(host))
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, "", nil, Classify(step, fmt.Errorf("tls handshake: %w", err))
+	}
+	st := tc.ConnectionState()
+	info, verr := o.verifyPeer(st, host)
+	if verr != nil {
+		if info != nil && o.fingerprintAccepted(info.SHA256) {
+			return tc, tls.VersionName(st.Version), info, nil
+		}
+		return tc, tls.VersionName(st.Version), info, Classify(step, fmt.Errorf("certificate: %w", verr))
+	}
+	return tc, tls.VersionName(st.Version), info, nil
+}
+
+func (o *Options) fingerprintAccepted(fp string) bool {
+	for _, a := range o.AcceptFingerprints {
+		if strings.EqualFold(strings.ReplaceAll(a, ":", ""), fp) {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyPeer checks the peer chain against the system roots plus Options.RootCAs and
+// the host name, and summarises the leaf certificate.
+func (o *Options) verifyPeer(st tls.ConnectionState, host string) (*CertInfo, error) {
+	if len(st.PeerCertificates) == 0 {
+		return nil, errors.New("server sent no certificate")
+	}
+	leaf := st.PeerCertificates[0]
+	info := CertSummary(leaf)
+	roots := o.Roots()
+	inter := x509.NewCertPool()
+	for _, c := range st.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	_, verr := leaf.Verify(x509.VerifyOptions{
+		DNSName:       host,
+		Roots:         roots,
+		Intermediates: inter,
+		CurrentTime:   o.now(),
+	})
+	if verr != nil {
+		k, _ := classifyCert(verr)
+		info.Problem = certProblem(k)
+		return info, verr
+	}
+	return info, nil
+}
+
+// certProblem names a certificate problem for CertInfo.Problem.
+func certProblem(k Kind) string {
+	switch k {
+	case KindCertExpired:
+		return "expired"
+	case KindCertNameMismatch:
+		return "wrong_name"
+	case KindCertSelfSigned:
+		return "self_signed"
+	default:
+		return "unknown_authority"
+	}
+}
+
+// CertSummary describes a certificate for the report.
+func CertSummary(c *x509.Certificate) *CertInfo {
+	sum := sha256.Sum256(c.Raw)
+	return &CertInfo{
+		Subject:  c.Subject.String(),
+		SANs:     append(append([]string(nil), c.DNSNames...), ipStrings(c.IPAddresses)...),
+		Issuer:   c.Issuer.String(),
+		NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+		SHA256:   hex.EncodeToString(sum[:]),
+	}
+}
+
+func ipStrings(ips []net.IP) []string {
+	var out []string
+	for _, ip := range ips {
+		out = append(out, ip.String())
+	}
+	return out
+}
+
+func isSelfSigned(c *x509.Certificate) bool {
+	return c.CheckSignatureFrom(c) == nil && bytesEqual(c.RawIssuer, c.RawSubject)
+}
+
+func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+// Roots returns the system roots plus the extra roots from Options.ExtraRoots.
+func (o *Options) Roots() *x509.CertPool {
+	roots, err := x509.SystemCertPool()
+	if err != nil || roots == nil {
+		roots = x509.NewCertPool()
+	}
+	for _, c := range o.ExtraRoots {
+		roots.AddCert(c)
+	}
+	return roots
+}
+
+// LoadCAFile reads PEM certificates to trust in addition to the system's (--ca).
+func LoadCAFile(path string) ([]*x509.Certificate, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("ca file: %w", err)
+	}
+	var certs []*x509.Certificate
+	for {
+		var block *pem.Block
+		block, data = pem.Decode(data)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("ca file %s: %w", path, err)
+		}
+		certs = append(certs, c)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("ca file %s: no PEM certificate found", path)
+	}
+	return certs, nil
+}

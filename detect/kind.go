@@ -1,0 +1,255 @@
+package detect
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Kind is the typed class of a probe outcome; the GUI, CLI and exports key plain words on it.
+type Kind string
+
+// Kinds of outcome. Each has Words.
+const (
+	KindOK                   Kind = "ok"
+	KindUnverified           Kind = "unverified"
+	KindTimeout              Kind = "timeout"
+	KindRefused              Kind = "refused"
+	KindUnreachable          Kind = "unreachable"
+	KindDNS                  Kind = "dns"
+	KindTLSHandshake         Kind = "tls_handshake"
+	KindCertExpired          Kind = "cert_expired"
+	KindCertNameMismatch     Kind = "cert_name_mismatch"
+	KindCertUnknownCA        Kind = "cert_unknown_authority"
+	KindCertSelfSigned       Kind = "cert_self_signed"
+	KindNoStartTLS           Kind = "no_starttls"
+	KindAuthRejected         Kind = "auth_rejected"
+	KindMechanismUnsupported Kind = "mechanism_unsupported"
+	KindNoAuth               Kind = "no_auth_offered"
+	KindPlaintextRefused     Kind = "plaintext_refused"
+	KindServerTemporary      Kind = "server_temporary"
+	KindServerPermanent      Kind = "server_permanent"
+	KindProtocol             Kind = "protocol_error"
+	KindLoginCap             Kind = "login_cap_reached"
+	KindPort25Blocked        Kind = "port25_blocked"
+	KindCanceled             Kind = "canceled"
+	KindRelayOpen            Kind = "relay_by_ip"
+	KindLoginDisabled        Kind = "login_disabled"
+)
+
+// Failure is the one typed error that crosses from the engine into front ends.
+type Failure struct {
+	Kind Kind
+	// Step names what was being done: "connect", "banner", "starttls", "auth" …
+	Step string
+	// Code is the server's reply code (SMTP 4xx/5xx), 0 when none.
+	Code int
+	// Enhanced is the server's enhanced status code ("5.7.8"), empty when none.
+	Enhanced string
+	Err      error
+}
+
+func (f *Failure) Error() string {
+	if f.Err == nil {
+		return fmt.Sprintf("%s: %s", f.Step, f.Kind)
+	}
+	return fmt.Sprintf("%s: %v", f.Step, f.Err)
+}
+
+func (f *Failure) Unwrap() error { return f.Err }
+
+// fail builds a Failure of kind k at step from err.
+func fail(k Kind, step string, err error) *Failure {
+	return &Failure{Kind: k, Step: step, Err: err}
+}
+
+// ErrNoStartTLS says the server did not offer STARTTLS/STLS where it was required.
+var ErrNoStartTLS = errors.New("detect: server does not offer STARTTLS")
+
+// ErrPlaintextRefused says the engine refused to send a password in clear text.
+var ErrPlaintextRefused = errors.New("detect: refusing to send a password over an unprotected connection")
+
+// ErrNoMechanism says the server offers no authentication mechanism the engine can use.
+var ErrNoMechanism = errors.New("detect: no usable authentication mechanism")
+
+// ErrLoginCap says the per-server cap of failed logins was reached.
+var ErrLoginCap = errors.New("detect: failed-login cap reached for this server")
+
+// ErrLoginDisabled says the server forbids LOGIN on this connection (IMAP LOGINDISABLED).
+var ErrLoginDisabled = errors.New("detect: server disables login on this connection")
+
+// ErrProtocol marks a reply the engine could not understand.
+var ErrProtocol = errors.New("detect: protocol error")
+
+// Classify turns any error from a probe step into a Failure. A *Failure passes through.
+func Classify(step string, err error) *Failure {
+	if err == nil {
+		return nil
+	}
+	var f *Failure
+	if errors.As(err, &f) {
+		return f
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return fail(KindCanceled, step, err)
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return fail(KindTimeout, step, err)
+	case errors.Is(err, ErrNoStartTLS):
+		return fail(KindNoStartTLS, step, err)
+	case errors.Is(err, ErrPlaintextRefused):
+		return fail(KindPlaintextRefused, step, err)
+	case errors.Is(err, ErrNoMechanism):
+		return fail(KindMechanismUnsupported, step, err)
+	case errors.Is(err, ErrLoginCap):
+		return fail(KindLoginCap, step, err)
+	case errors.Is(err, ErrLoginDisabled):
+		return fail(KindLoginDisabled, step, err)
+	}
+
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		if dnsErr.IsTimeout {
+			return fail(KindTimeout, step, err)
+		}
+		return fail(KindDNS, step, err)
+	}
+
+	if k, ok := classifyCert(err); ok {
+		return fail(k, step, err)
+	}
+	var recErr tls.RecordHeaderError
+	var alert tls.AlertError
+	var echErr *tls.ECHRejectionError
+	if errors.As(err, &recErr) || errors.As(err, &alert) || errors.As(err, &echErr) {
+		return fail(KindTLSHandshake, step, err)
+	}
+
+	var smtpErr *smtp.SMTPError
+	if errors.As(err, &smtpErr) {
+		f := fail(KindServerPermanent, step, err)
+		f.Code = smtpErr.Code
+		if smtpErr.EnhancedCode != smtp.NoEnhancedCode && smtpErr.EnhancedCode != (smtp.EnhancedCode{}) {
+			f.Enhanced = fmt.Sprintf("%d.%d.%d", smtpErr.EnhancedCode[0], smtpErr.EnhancedCode[1], smtpErr.EnhancedCode[2])
+		}
+		f.Kind = kindForSMTPCode(step, smtpErr.Code, f.Enhanced)
+		return f
+	}
+
+	var opErr *net.OpError
+	if errors.As(err, &opErr) {
+		if opErr.Timeout() {
+			return fail(KindTimeout, step, err)
+		}
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return fail(KindRefused, step, err)
+		case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
+			errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.ENETDOWN):
+			return fail(KindUnreachable, step, err)
+		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+			if step == "tls" || step == "starttls" {
+				return fail(KindTLSHandshake, step, err)
+			}
+			return fail(KindProtocol, step, err)
+		}
+		if opErr.Op == "dial" {
+			return fail(KindUnreachable, step, err)
+		}
+	}
+	var te interface{ Timeout() bool }
+	if errors.As(err, &te) && te.Timeout() {
+		return fail(KindTimeout, step, err)
+	}
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
+		if step == "tls" || step == "starttls" {
+			return fail(KindTLSHandshake, step, err)
+		}
+		return fail(KindProtocol, step, err)
+	}
+	if step == "tls" || step == "starttls" {
+		return fail(KindTLSHandshake, step, err)
+	}
+	return fail(KindProtocol, step, err)
+}
+
+// kindForSMTPCode classifies a server reply by its code and enhanced code.
+func kindForSMTPCode(step string, code int, enhanced string) Kind {
+	switch {
+	case step == "auth" && (code == 535 || enhanced == "5.7.8" || enhanced == "5.7.0"):
+		return KindAuthRejected
+	case step == "auth" && (code == 504 || enhanced == "5.7.4" || enhanced == "5.5.4"):
+		return KindMechanismUnsupported
+	case step == "starttls" && code >= 400:
+		return KindNoStartTLS
+	case code >= 400 && code < 500:
+		return KindServerTemporary
+	default:
+		return KindServerPermanent
+	}
+}
+
+// classifyCert recognises certificate verification errors.
+func classifyCert(err error) (Kind, bool) {
+	var certInv x509.CertificateInvalidError
+	if errors.As(err, &certInv) {
+		if certInv.Reason == x509.Expired {
+			return KindCertExpired, true
+		}
+		return KindCertUnknownCA, true
+	}
+	var hostErr x509.HostnameError
+	if errors.As(err, &hostErr) {
+		return KindCertNameMismatch, true
+	}
+	var unk x509.UnknownAuthorityError
+	if errors.As(err, &unk) {
+		if unk.Cert != nil && isSelfSigned(unk.Cert) {
+			return KindCertSelfSigned, true
+		}
+		return KindCertUnknownCA, true
+	}
+	var verr *tls.CertificateVerificationError
+	if errors.As(err, &verr) {
+		return KindCertUnknownCA, true
+	}
+	return "", false
+}
+
+// StatusFor maps a failure kind to the probe status the report shows.
+func StatusFor(k Kind) Status {
+	switch k {
+	case KindOK, KindUnverified, KindRelayOpen:
+		return StatusOK
+	case KindTimeout, KindCanceled:
+		return StatusTimeout
+	case KindRefused:
+		return StatusRefused
+	case KindUnreachable:
+		return StatusUnreachable
+	case KindDNS:
+		return StatusDNSFailed
+	case KindTLSHandshake, KindNoStartTLS:
+		return StatusTLSFailed
+	case KindCertExpired, KindCertNameMismatch, KindCertUnknownCA, KindCertSelfSigned:
+		return StatusCertInvalid
+	case KindAuthRejected, KindLoginCap:
+		return StatusAuthFailed
+	case KindMechanismUnsupported, KindNoAuth, KindLoginDisabled:
+		return StatusAuthUnavailable
+	case KindPlaintextRefused:
+		return StatusPlaintextRefused
+	case KindPort25Blocked:
+		return StatusSkipped
+	default:
+		return StatusProtocolError
+	}
+}

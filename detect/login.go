@@ -1,0 +1,142 @@
+package detect
+
+import (
+	"context"
+	"sort"
+	"sync"
+)
+
+// MaxFailedLogins is the cap of rejected logins per server in one run, so a probe
+// never trips an account lockout.
+const MaxFailedLogins = 3
+
+// Login carries what a probe needs to log in; a nil *Login or an empty Password means
+// "do not log in" (the probe reports mechanisms and marks the result unverified).
+type Login struct {
+	// Usernames are the variants to try, best first (override, provider format, full address, local part).
+	Usernames []string
+	Password  string
+	// From is the account's address, used for MAIL FROM in relay checks and send tests.
+	From string
+	// Gate enforces the per-server cap of failed logins; shared by all probes of a run.
+	Gate *LoginGate
+}
+
+// hasPassword reports whether a login should be attempted.
+func (l *Login) hasPassword() bool { return l != nil && l.Password != "" }
+
+// LoginGate serialises logins per server until one user name is known to work, and
+// stops all logins to a server after MaxFailedLogins rejections.
+type LoginGate struct {
+	mu    sync.Mutex
+	hosts map[string]*hostLogins
+}
+
+type hostLogins struct {
+	sem    chan struct{}
+	failed int
+	good   string
+	bad    map[string]bool
+}
+
+// NewLoginGate returns an empty gate.
+func NewLoginGate() *LoginGate { return &LoginGate{hosts: map[string]*hostLogins{}} }
+
+func (g *LoginGate) host(h string) *hostLogins {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	hl := g.hosts[h]
+	if hl == nil {
+		hl = &hostLogins{sem: make(chan struct{}, 1), bad: map[string]bool{}}
+		g.hosts[h] = hl
+	}
+	return hl
+}
+
+// HostLogin is a probe's turn to log in to one server; call Done when finished.
+type HostLogin struct {
+	g      *LoginGate
+	hl     *hostLogins
+	locked bool
+}
+
+// Acquire waits for this probe's turn to log in to host. Once a user name is known to
+// work on host, turns are not serialised any more.
+func (g *LoginGate) Acquire(ctx context.Context, host string) (*HostLogin, error) {
+	hl := g.host(host)
+	g.mu.Lock()
+	known := hl.good != ""
+	g.mu.Unlock()
+	if known {
+		return &HostLogin{g: g, hl: hl}, nil
+	}
+	select {
+	case hl.sem <- struct{}{}:
+		return &HostLogin{g: g, hl: hl, locked: true}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// Order returns the user names worth trying, the known-good one first and known-bad ones removed.
+func (h *HostLogin) Order(variants []string) []string {
+	h.g.mu.Lock()
+	defer h.g.mu.Unlock()
+	var out []string
+	if h.hl.good != "" {
+		out = append(out, h.hl.good)
+	}
+	for _, v := range variants {
+		if v != h.hl.good && !h.hl.bad[v] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// CanTry reports whether another login may be attempted on this server.
+func (h *HostLogin) CanTry() bool {
+	h.g.mu.Lock()
+	defer h.g.mu.Unlock()
+	return h.hl.failed < MaxFailedLogins
+}
+
+// Record notes the outcome of one login with user: ok, or rejected credentials.
+// Only rejections of credentials count towards the cap (not network errors).
+func (h *HostLogin) Record(user string, ok bool) {
+	h.g.mu.Lock()
+	defer h.g.mu.Unlock()
+	if ok {
+		h.hl.good = user
+		delete(h.hl.bad, user)
+		return
+	}
+	h.hl.failed++
+	h.hl.bad[user] = true
+}
+
+// Done ends this probe's turn.
+func (h *HostLogin) Done() {
+	if h.locked {
+		h.locked = false
+		<-h.hl.sem
+	}
+}
+
+// Failed returns the number of rejected logins per server.
+func (g *LoginGate) Failed() map[string]int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := map[string]int{}
+	keys := make([]string, 0, len(g.hosts))
+	for k := range g.hosts {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if n := g.hosts[k].failed; n > 0 {
+			out[k] = n
+		}
+	}
+	return out
+}

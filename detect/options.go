@@ -1,0 +1,145 @@
+package detect
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Dialer opens network connections; *net.Dialer satisfies it.
+type Dialer interface {
+	DialContext(ctx context.Context, network, address string) (net.Conn, error)
+}
+
+// Resolver answers the DNS questions the engine asks; *net.Resolver satisfies it.
+type Resolver interface {
+	LookupMX(ctx context.Context, name string) ([]*net.MX, error)
+	LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error)
+	LookupHost(ctx context.Context, host string) ([]string, error)
+}
+
+// Options configures a run of the engine; its zero value works with the system's network.
+type Options struct {
+	// Password is used for logins only; it is never stored, logged or put in a report.
+	Password string
+	// Username overrides the login name variants the engine would try.
+	Username string
+	// AllowPlaintext permits sending a password over an unencrypted or untrusted connection.
+	AllowPlaintext bool
+	// AcceptFingerprints lists SHA-256 certificate fingerprints (hex) the user accepted
+	// although they fail verification; nothing else is ever accepted.
+	AcceptFingerprints []string
+	// ExtraRoots are trusted in addition to the system roots (--ca), for TLS and HTTPS.
+	ExtraRoots []*x509.Certificate
+	// Timeout caps each single probe (connect through login); default 10s.
+	Timeout time.Duration
+	// Concurrency bounds how many probes run at once; default 24.
+	Concurrency int
+	// SendTest sends a real test message to the address itself and looks for it.
+	SendTest bool
+	// PreferPOP3 ranks POP3 above IMAP for the incoming recommendation.
+	PreferPOP3 bool
+	// Providers is the provider knowledge base; nil means no provider matching.
+	Providers *ProviderDB
+	// SkipNetwork turns the network check off (tests that only probe servers).
+	SkipNetwork bool
+	// Only limits probing to these protocols when non-empty (e.g. just SMTP).
+	Only []Protocol
+
+	Dialer     Dialer
+	Resolver   Resolver
+	HTTPClient *http.Client
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger receives debug logs; nil discards them. It never receives a password.
+	Logger *slog.Logger
+	// Progress, when set, is called from engine goroutines as results arrive.
+	Progress func(Event)
+	// Network overrides the network check (tests, GUI demo); nil means the real one.
+	Network func(ctx context.Context) Network
+}
+
+// Event is a progress notification; exactly one of its pointer fields is set.
+type Event struct {
+	Source  *SourceResult
+	Start   *ProbeKey
+	Probe   *ProbeResult
+	Network *Network
+	Stage   string
+}
+
+// ProbeKey identifies one cell of the matrix.
+type ProbeKey struct {
+	Protocol Protocol
+	Host     string
+	Port     int
+	Security Security
+}
+
+func (o *Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return 10 * time.Second
+}
+
+func (o *Options) concurrency() int {
+	if o.Concurrency > 0 {
+		return o.Concurrency
+	}
+	return 24
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+func (o *Options) logger() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func (o *Options) resolver() Resolver {
+	if o.Resolver != nil {
+		return o.Resolver
+	}
+	return net.DefaultResolver
+}
+
+func (o *Options) dialer() Dialer {
+	if o.Dialer != nil {
+		return o.Dialer
+	}
+	d := &net.Dialer{Timeout: o.timeout(), KeepAlive: -1}
+	if r, ok := o.Resolver.(*net.Resolver); ok {
+		d.Resolver = r
+	}
+	return d
+}
+
+func (o *Options) progress(e Event) {
+	if o.Progress != nil {
+		o.Progress(e)
+	}
+}
+
+// DNSResolver returns a resolver that sends every query to server (HOST:PORT) over
+// UDP, falling back to TCP as the Go resolver does.
+func DNSResolver(server string) *net.Resolver {
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, server)
+		},
+	}
+}

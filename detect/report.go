@@ -1,0 +1,192 @@
+package detect
+
+// This file holds the report: the data every front end (CLI, GUI, export) reads.
+// Field names and JSON tags are a public contract (`mailsetup probe --json`).
+
+// Protocol is a mail protocol the engine probes.
+type Protocol string
+
+// Protocols the engine knows.
+const (
+	SMTP Protocol = "smtp"
+	IMAP Protocol = "imap"
+	POP3 Protocol = "pop3"
+)
+
+// Security is how a connection is protected.
+type Security string
+
+// Security modes: implicit TLS, STARTTLS/STLS upgrade, or none.
+const (
+	SecurityTLS      Security = "tls"
+	SecurityStartTLS Security = "starttls"
+	SecurityNone     Security = "none"
+)
+
+// Status is the outcome of one probe (one protocol/host/port/security cell).
+type Status string
+
+// Probe statuses, exactly as they appear in the JSON report.
+const (
+	StatusOK               Status = "ok"
+	StatusAuthFailed       Status = "auth_failed"
+	StatusAuthUnavailable  Status = "auth_unavailable"
+	StatusPlaintextRefused Status = "plaintext_refused"
+	StatusTLSFailed        Status = "tls_failed"
+	StatusCertInvalid      Status = "cert_invalid"
+	StatusTimeout          Status = "timeout"
+	StatusRefused          Status = "refused"
+	StatusUnreachable      Status = "unreachable"
+	StatusProtocolError    Status = "protocol_error"
+	StatusDNSFailed        Status = "dns_failed"
+	StatusSkipped          Status = "skipped"
+)
+
+// Report is everything one run of the engine found.
+type Report struct {
+	Address      string           `json:"address"`
+	Domain       string           `json:"domain"`
+	Discovery    []SourceResult   `json:"discovery"`
+	Probes       []ProbeResult    `json:"probes"`
+	Network      Network          `json:"network"`
+	Recommended  Recommendation   `json:"recommended"`
+	Warnings     []string         `json:"warnings"`
+	Provider     *ProviderSummary `json:"provider,omitempty"`
+	SendTest     *SendTestResult  `json:"send_test,omitempty"`
+	FailedLogins map[string]int   `json:"failed_logins,omitempty"`
+	Meta         ReportMeta       `json:"meta"`
+}
+
+// ReportMeta says when and how the report was made.
+type ReportMeta struct {
+	Version      string `json:"version,omitempty"`
+	StartedAt    string `json:"started_at,omitempty"`
+	ElapsedMS    int64  `json:"elapsed_ms"`
+	PasswordUsed bool   `json:"password_used"`
+	Plaintext    bool   `json:"allow_plaintext"`
+}
+
+// SourceResult is the outcome of one discovery source.
+type SourceResult struct {
+	Source    string      `json:"source"`
+	Found     bool        `json:"found"`
+	Detail    string      `json:"detail"`
+	Error     string      `json:"error"`
+	ElapsedMS int64       `json:"elapsed_ms"`
+	Servers   []Candidate `json:"servers,omitempty"`
+}
+
+// Candidate is one server a discovery source proposes.
+type Candidate struct {
+	Protocol Protocol `json:"protocol"`
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Security Security `json:"security"`
+	// Username is the login name the source proposes, placeholders already expanded.
+	Username string `json:"username,omitempty"`
+	// Auth is the source's authentication hint (clientConfig words: password-cleartext, …).
+	Auth   string `json:"auth,omitempty"`
+	Source string `json:"source"`
+}
+
+// CertInfo summarises a server certificate.
+type CertInfo struct {
+	Subject  string   `json:"subject"`
+	SANs     []string `json:"sans"`
+	Issuer   string   `json:"issuer"`
+	NotAfter string   `json:"not_after"`
+	// Problem is empty for a valid certificate, else one of the CertProblem values.
+	Problem string `json:"problem"`
+	// SHA256 is the hex fingerprint of the leaf certificate.
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// Diagnosis is the plain-words explanation of a probe outcome.
+type Diagnosis struct {
+	Kind        Kind   `json:"kind"`
+	Title       string `json:"title"`
+	Explanation string `json:"explanation"`
+	Fix         string `json:"fix"`
+}
+
+// ProbeResult is what one probe observed, also when it failed.
+type ProbeResult struct {
+	Protocol       Protocol   `json:"protocol"`
+	Host           string     `json:"host"`
+	Port           int        `json:"port"`
+	Security       Security   `json:"security"`
+	Status         Status     `json:"status"`
+	AuthMechanisms []string   `json:"auth_mechanisms"`
+	AuthUsed       string     `json:"auth_used"`
+	UsernameUsed   string     `json:"username_used"`
+	TLSVersion     string     `json:"tls_version"`
+	Cert           *CertInfo  `json:"cert"`
+	Banner         string     `json:"banner"`
+	ElapsedMS      int64      `json:"elapsed_ms"`
+	Diagnosis      *Diagnosis `json:"diagnosis"`
+	Transcript     []string   `json:"transcript"`
+	// Capabilities are the extensions the server listed (after TLS when TLS was used).
+	Capabilities []string `json:"capabilities,omitempty"`
+	// MaxSize is the SMTP SIZE limit in bytes, 0 when not announced.
+	MaxSize int64 `json:"max_size,omitempty"`
+	// Verified is true when a real login succeeded on this connection.
+	Verified bool `json:"verified"`
+	// Relay says what the server does with mail for an outside address without AUTH.
+	Relay string `json:"relay,omitempty"`
+	// LoginAttempts counts logins tried on this connection (successful or not).
+	LoginAttempts int `json:"login_attempts,omitempty"`
+	// Source names the discovery source that proposed the host.
+	Source string `json:"source,omitempty"`
+	// Error is the wrapped Go error text, for support staff.
+	Error string `json:"error,omitempty"`
+}
+
+// Network is what the engine knows about the network in front of it.
+type Network struct {
+	Port25         string            `json:"port25"`
+	Port25Evidence []string          `json:"port25_evidence"`
+	Outbound       map[string]string `json:"outbound"`
+	CaptivePortal  *bool             `json:"captive_portal"`
+	IPv6           string            `json:"ipv6"`
+	LocalAddresses []string          `json:"local_addresses"`
+	DNSServers     []string          `json:"dns_servers"`
+	PublicIP       string            `json:"public_ip"`
+	ElapsedMS      int64             `json:"elapsed_ms"`
+	Advice         []string          `json:"advice,omitempty"`
+}
+
+// Setting is one recommended server setting.
+type Setting struct {
+	Protocol Protocol `json:"protocol"`
+	Host     string   `json:"host"`
+	Port     int      `json:"port"`
+	Security Security `json:"security"`
+	Auth     string   `json:"auth"`
+	Username string   `json:"username"`
+	Verified bool     `json:"verified"`
+}
+
+// Recommendation is the best outgoing and incoming setting, with alternatives.
+type Recommendation struct {
+	Outgoing     *Setting  `json:"outgoing"`
+	Incoming     *Setting  `json:"incoming"`
+	Alternatives []Setting `json:"alternatives"`
+	Reasons      []string  `json:"reasons,omitempty"`
+}
+
+// ProviderSummary is the provider knowledge the report carries for exports and the GUI.
+type ProviderSummary struct {
+	ID    string        `json:"id"`
+	Name  string        `json:"name"`
+	Notes ProviderNotes `json:"notes"`
+}
+
+// SendTestResult is the outcome of the end-to-end send-and-find check.
+type SendTestResult struct {
+	MessageID string `json:"message_id"`
+	Sent      bool   `json:"sent"`
+	Found     bool   `json:"found"`
+	RoundTrip int64  `json:"round_trip_ms"`
+	StuckAt   string `json:"stuck_at,omitempty"`
+	Error     string `json:"error,omitempty"`
+}
