@@ -1,0 +1,154 @@
+package detecttest
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// Net is a fake network for one test: host names resolve through its table, and a
+// dial to host:port reaches whatever loopback listener was registered for it.
+// Unregistered ports are refused, and ports marked Drop hang until the context ends,
+// like a firewall that drops packets. It satisfies detect.Dialer and detect.Resolver.
+type Net struct {
+	mu    sync.Mutex
+	hosts map[string][]string   // name → IPs (for resolvers)
+	ports map[string]string     // "host:port" → real loopback address
+	drop  map[string]bool       // "host:port" or "*:port" → silently dropped
+	mx    map[string][]*net.MX  // domain → MX
+	srv   map[string][]*net.SRV // "_service._proto.name" → SRV
+	dials map[string]int        // "host:port" → number of dials
+}
+
+// NewNet returns an empty fake network.
+func NewNet() *Net {
+	return &Net{
+		hosts: map[string][]string{}, ports: map[string]string{}, drop: map[string]bool{},
+		mx: map[string][]*net.MX{}, srv: map[string][]*net.SRV{}, dials: map[string]int{},
+	}
+}
+
+// Host makes name resolve (to 127.0.0.1 unless ips are given).
+func (n *Net) Host(name string, ips ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if len(ips) == 0 {
+		ips = []string{"127.0.0.1"}
+	}
+	n.hosts[strings.ToLower(name)] = ips
+}
+
+// Route makes host:port reach the listener at addr; it also makes host resolve.
+func (n *Net) Route(host string, port int, addr string) {
+	n.mu.Lock()
+	n.ports[key(host, port)] = addr
+	_, ok := n.hosts[strings.ToLower(host)]
+	n.mu.Unlock()
+	if !ok {
+		n.Host(host)
+	}
+}
+
+// Drop makes dials to host:port hang until the context ends ("*" matches any host).
+func (n *Net) Drop(host string, port int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.drop[key(host, port)] = true
+}
+
+// MX sets the MX records of domain.
+func (n *Net) MX(domain string, hosts ...string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var mx []*net.MX
+	for i, h := range hosts {
+		mx = append(mx, &net.MX{Host: h + ".", Pref: uint16(10 * (i + 1))})
+	}
+	n.mx[strings.ToLower(domain)] = mx
+}
+
+// SRV sets an SRV record: service like "submission", target "." for "not offered".
+func (n *Net) SRV(service, domain, target string, port int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := "_" + service + "._tcp." + strings.ToLower(domain)
+	if target != "." {
+		target += "."
+	}
+	n.srv[k] = append(n.srv[k], &net.SRV{Target: target, Port: uint16(port), Priority: 0, Weight: 1})
+}
+
+// Dials returns how often host:port was dialled.
+func (n *Net) Dials(host string, port int) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.dials[key(host, port)]
+}
+
+func key(host string, port int) string { return fmt.Sprintf("%s:%d", strings.ToLower(host), port) }
+
+// DialContext implements detect.Dialer.
+func (n *Net) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return nil, err
+	}
+	k := strings.ToLower(host) + ":" + port
+	n.mu.Lock()
+	n.dials[k]++
+	target, routed := n.ports[k]
+	dropped := n.drop[k] || n.drop["*:"+port]
+	_, known := n.hosts[strings.ToLower(host)]
+	n.mu.Unlock()
+	if dropped {
+		<-ctx.Done()
+		return nil, &net.OpError{Op: "dial", Net: network, Err: ctx.Err()}
+	}
+	if !known && net.ParseIP(host) == nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}}
+	}
+	if !routed {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &osSyscallError{syscall.ECONNREFUSED}}
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, target)
+}
+
+type osSyscallError struct{ errno syscall.Errno }
+
+func (e *osSyscallError) Error() string { return "connect: " + e.errno.Error() }
+func (e *osSyscallError) Unwrap() error { return e.errno }
+
+// LookupHost implements detect.Resolver.
+func (n *Net) LookupHost(_ context.Context, host string) ([]string, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ips, ok := n.hosts[strings.ToLower(strings.TrimSuffix(host, "."))]; ok {
+		return append([]string(nil), ips...), nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// LookupMX implements detect.Resolver.
+func (n *Net) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if mx, ok := n.mx[strings.ToLower(strings.TrimSuffix(name, "."))]; ok {
+		return mx, nil
+	}
+	return nil, &net.DNSError{Err: "no such host", Name: name, IsNotFound: true}
+}
+
+// LookupSRV implements detect.Resolver.
+func (n *Net) LookupSRV(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := "_" + service + "._" + proto + "." + strings.ToLower(strings.TrimSuffix(name, "."))
+	if s, ok := n.srv[k]; ok {
+		return k + ".", s, nil
+	}
+	return "", nil, &net.DNSError{Err: "no such host", Name: k, IsNotFound: true}
+}
