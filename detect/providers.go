@@ -1,6 +1,8 @@
 package detect
 
-// This file holds the provider knowledge-base schema (providers.yaml). Loading,
+import "strings"
+
+// This file holds the provider knowledge-base schema (providers.yaml) and lookups. Loading,
 // validation and lookup live in providers_load.go.
 
 // ProviderDB is the parsed provider knowledge base.
@@ -59,4 +61,62 @@ type ProviderNotes struct {
 	OAuth2         bool     `yaml:"oauth2" json:"oauth2"`
 	// Other is free text a user should read (one sentence each).
 	Other []string `yaml:"other" json:"other,omitempty"`
+}
+
+// ByDomain returns the provider hosting the address domain (ASCII, lower case), or nil.
+func (db *ProviderDB) ByDomain(domain string) *Provider {
+	if db == nil {
+		return nil
+	}
+	domain = strings.ToLower(strings.TrimSuffix(domain, "."))
+	for i := range db.Providers {
+		for _, d := range db.Providers[i].Domains {
+			if d == domain {
+				return &db.Providers[i]
+			}
+		}
+	}
+	return nil
+}
+
+// ByMX returns the provider whose MX suffix matches mxHost (e.g. "aspmx.l.google.com"), or nil.
+func (db *ProviderDB) ByMX(mxHost string) *Provider {
+	if db == nil {
+		return nil
+	}
+	mxHost = strings.ToLower(strings.TrimSuffix(mxHost, "."))
+	for i := range db.Providers {
+		for _, s := range db.Providers[i].MXSuffixes {
+			s = strings.ToLower(strings.TrimPrefix(s, "."))
+			if mxHost == s || strings.HasSuffix(mxHost, "."+s) {
+				return &db.Providers[i]
+			}
+		}
+	}
+	return nil
+}
+
+// LoginName returns the user name the provider expects for addr.
+func (p *Provider) LoginName(addr Address) string {
+	if p.Username == "localpart" {
+		return addr.Local
+	}
+	return addr.String()
+}
+
+// Candidates returns the provider's servers as discovery candidates for addr.
+func (p *Provider) Candidates(addr Address, source string) []Candidate {
+	out := make([]Candidate, 0, len(p.Servers))
+	for _, s := range p.Servers {
+		out = append(out, Candidate{
+			Protocol: s.Protocol, Host: s.Host, Port: s.Port, Security: s.Security,
+			Username: p.LoginName(addr), Auth: strings.Join(s.Auth, " "), Source: source,
+		})
+	}
+	return out
+}
+
+// Summary returns the part of the provider a report carries.
+func (p *Provider) Summary() *ProviderSummary {
+	return &ProviderSummary{ID: p.ID, Name: p.Name, Notes: p.Notes}
 }

@@ -1,0 +1,30 @@
+// Package cli holds the headless subcommands of mailsetup (probe, netcheck, export,
+// batch). It imports no GUI code, so it builds and tests without GL headers.
+package cli
+
+import (
+	"io"
+
+	"github.com/mailsetup/mailsetup/detect"
+)
+
+// Env is what a subcommand may touch: its streams, whether stdin is a terminal, and
+// the engine options tests inject (fake dialer/resolver); the zero Options is real.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// StdinIsTerminal enables the hidden password prompt.
+	StdinIsTerminal bool
+	// ReadPassword reads a password without echo (nil: term.ReadPassword on stdin).
+	ReadPassword func() (string, error)
+	// Base holds injected engine options (Dialer, Resolver, Providers …).
+	Base detect.Options
+}
+
+// Exit codes shared by all subcommands.
+const (
+	ExitOK       = 0
+	ExitNotFound = 1
+	ExitBadInput = 2
+)
