@@ -43,6 +43,7 @@ const (
 	KindCanceled             Kind = "canceled"
 	KindRelayOpen            Kind = "relay_by_ip"
 	KindLoginDisabled        Kind = "login_disabled"
+	KindImplicitTLSPort      Kind = "expects_tls"
 )
 
 // Failure is the one typed error that crosses from the engine into front ends.

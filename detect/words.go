@@ -126,6 +126,11 @@ var words = map[Kind]Words{
 		"The server accepted mail for an outside address without a login: it trusts the network you are on. This works only here.",
 		"Use a login-based port for a laptop that travels; this setting stops working on other networks.",
 	},
+	KindImplicitTLSPort: {
+		"This port expects TLS",
+		"The same port answered an encrypted (TLS) connection right away, so it never speaks unencrypted; a clear-text attempt would only wait.",
+		"Use this port with TLS (often called SSL).",
+	},
 	KindLoginDisabled: {
 		"Login disabled before encryption",
 		"The server refuses logins on this unencrypted connection.",

@@ -1,0 +1,38 @@
+# Mail Setup Assistant. `make run` opens the window, `make test` runs every test.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
+BIN     := bin/mailsetup
+
+.PHONY: deps build run demo test check unit fuzz bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mailsetup
+
+run: build
+	./$(BIN)
+
+demo: build
+	./$(BIN) --demo
+
+# check: formatting, vet and the package boundaries (detect/export/cli never import Fyne;
+# gui never imports the network or the mail libraries).
+check:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	@scripts/check-boundaries.sh
+
+unit:
+	$(GO) test -race -shuffle=on -timeout 20m ./...
+
+test: deps check unit
+
+fuzz:
+	@scripts/fuzz.sh
+
+clean:
+	rm -rf bin dist

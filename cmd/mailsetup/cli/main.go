@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+)
+
+// Usage lists the subcommands.
+const Usage = `usage: mailsetup                      open the window
+       mailsetup --demo               open the window on built-in demo servers
+       mailsetup --version            print version and commit
+       mailsetup probe [flags] ADDRESS find and verify an account's settings
+       mailsetup help                 this text`
+
+// Commands maps subcommand names to their functions.
+var Commands = map[string]func(context.Context, []string, Env) int{
+	"probe": Probe,
+}
+
+// IsCommand reports whether name is a headless subcommand.
+func IsCommand(name string) bool {
+	_, ok := Commands[name]
+	return ok || name == "help" || name == "-h" || name == "--help"
+}
+
+// Main runs the subcommand named by args[0].
+func Main(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		fmt.Fprintln(env.Stderr, Usage)
+		return ExitBadInput
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		fmt.Fprintln(env.Stdout, Usage)
+		return ExitOK
+	}
+	cmd, ok := Commands[args[0]]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "mailsetup: unknown command %q\n%s\n", args[0], Usage)
+		return ExitBadInput
+	}
+	return cmd(ctx, args[1:], env)
+}

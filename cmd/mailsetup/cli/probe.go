@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mailsetup/mailsetup/detect"
+)
+
+// probeUsage is the synopsis of the probe subcommand; its flag names are a contract.
+const probeUsage = `usage: mailsetup probe [--password-stdin] [--username NAME] [--json] [--dns HOST:PORT]
+                       [--ca FILE] [--timeout DURATION] [--allow-plaintext] [--send-test]
+                       [--pop3] [--accept-cert SHA256] ADDRESS`
+
+// Probe runs `mailsetup probe`: discovery, the matrix, diagnosis and the recommendation.
+func Probe(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("probe", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	var (
+		passwordStdin  = fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+		username       = fs.String("username", "", "log in with this user name only")
+		asJSON         = fs.Bool("json", false, "print the report as one JSON object")
+		dns            = fs.String("dns", "", "send every DNS query to this server (HOST:PORT)")
+		caFile         = fs.String("ca", "", "PEM file of extra trusted root certificates")
+		timeout        = fs.Duration("timeout", 10*time.Second, "cap for each single probe")
+		allowPlaintext = fs.Bool("allow-plaintext", false, "allow sending the password over unencrypted connections")
+		sendTest       = fs.Bool("send-test", false, "send a real test message to the address itself and look for it")
+		preferPOP3     = fs.Bool("pop3", false, "prefer POP3 over IMAP for incoming mail")
+		acceptCert     multiFlag
+	)
+	fs.Var(&acceptCert, "accept-cert", "accept this exact certificate (SHA-256 fingerprint, hex) although it fails verification")
+	positional, err := parseInterleaved(fs, args)
+	if err != nil {
+		return badInput(env, err, probeUsage)
+	}
+	if len(positional) != 1 {
+		return badInput(env, errors.New("probe needs exactly one ADDRESS"), probeUsage)
+	}
+	if *timeout <= 0 {
+		return badInput(env, fmt.Errorf("--timeout must be positive, got %s", *timeout), probeUsage)
+	}
+	addr, err := detect.ParseAddress(positional[0])
+	if err != nil {
+		return badInput(env, err, "")
+	}
+
+	opts := env.Base
+	opts.Username = *username
+	opts.AllowPlaintext = *allowPlaintext
+	opts.SendTest = *sendTest
+	opts.PreferPOP3 = *preferPOP3
+	opts.Timeout = *timeout
+	opts.AcceptFingerprints = acceptCert
+	if err := applyNetworkFlags(&opts, *dns, *caFile); err != nil {
+		return badInput(env, err, "")
+	}
+	pw, err := readPassword(env, *passwordStdin, addr.String())
+	if err != nil {
+		return badInput(env, err, "")
+	}
+	opts.Password = pw
+	if opts.SendTest && pw == "" {
+		return badInput(env, errors.New("--send-test needs the password (--password-stdin)"), "")
+	}
+	if !*asJSON {
+		opts.Progress = progressPrinter(env.Stderr)
+	}
+
+	rep, err := detect.Run(ctx, addr.String(), opts)
+	if err != nil {
+		return badInput(env, err, "")
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(env.Stderr, "mailsetup: writing report: %v\n", err)
+			return ExitNotFound
+		}
+	} else {
+		PrintReport(env.Stdout, rep)
+	}
+	return ExitCode(rep)
+}
+
+// ExitCode is 0 when a working outgoing and incoming setting were found
+// (verified by login when a password was given), else 1.
+func ExitCode(rep *detect.Report) int {
+	if rep.Recommended.Outgoing != nil && rep.Recommended.Incoming != nil {
+		return ExitOK
+	}
+	return ExitNotFound
+}
+
+// applyNetworkFlags points DNS at --dns and adds the --ca roots.
+func applyNetworkFlags(opts *detect.Options, dns, caFile string) error {
+	if dns != "" {
+		if _, _, err := net.SplitHostPort(dns); err != nil {
+			return fmt.Errorf("--dns %q: want HOST:PORT: %w", dns, err)
+		}
+		r := detect.DNSResolver(dns)
+		opts.Resolver = r
+		opts.Dialer = &net.Dialer{Resolver: r, Timeout: opts.Timeout, KeepAlive: -1}
+	}
+	if caFile != "" {
+		certs, err := detect.LoadCAFile(caFile)
+		if err != nil {
+			return err
+		}
+		opts.ExtraRoots = append(opts.ExtraRoots, certs...)
+	}
+	return nil
+}
+
+// readPassword reads the password from stdin's first line, or a hidden prompt on a terminal.
+func readPassword(env Env, fromStdin bool, address string) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("reading password from stdin: %w", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return "", errors.New("--password-stdin: standard input held no password")
+		}
+		return line, nil
+	}
+	if !env.StdinIsTerminal || env.ReadPassword == nil {
+		return "", nil
+	}
+	fmt.Fprintf(env.Stderr, "Password for %s (Enter to skip the login test): ", address)
+	pw, err := env.ReadPassword()
+	fmt.Fprintln(env.Stderr)
+	if err != nil {
+		return "", fmt.Errorf("reading password: %w", err)
+	}
+	return pw, nil
+}
+
+func progressPrinter(w io.Writer) func(detect.Event) {
+	return func(e detect.Event) {
+		switch {
+		case e.Source != nil:
+			state := "not found"
+			if e.Source.Found {
+				state = "found"
+			}
+			fmt.Fprintf(w, "  discovery %-10s %s (%d ms)\n", e.Source.Source, state, e.Source.ElapsedMS)
+		case e.Network != nil:
+			fmt.Fprintf(w, "  network: port 25 %s\n", e.Network.Port25)
+		case e.Stage != "" && e.Stage != "done":
+			fmt.Fprintf(w, "%s…\n", e.Stage)
+		}
+	}
+}
+
+// PrintReport writes the human-readable report.
+func PrintReport(w io.Writer, rep *detect.Report) {
+	fmt.Fprintf(w, "Mail settings for %s\n\n", rep.Address)
+	printSetting(w, "Outgoing", rep.Recommended.Outgoing)
+	printSetting(w, "Incoming", rep.Recommended.Incoming)
+	if len(rep.Recommended.Alternatives) > 0 {
+		fmt.Fprintln(w, "\nAlso working:")
+		for _, s := range rep.Recommended.Alternatives {
+			fmt.Fprintf(w, "  %-4s %s:%d %s\n", strings.ToUpper(string(s.Protocol)), s.Host, s.Port, detect.SecurityWords(s.Security))
+		}
+	}
+	if len(rep.Warnings) > 0 {
+		fmt.Fprintln(w, "\nGood to know:")
+		for _, s := range rep.Warnings {
+			fmt.Fprintf(w, "  - %s\n", s)
+		}
+	}
+	fmt.Fprintf(w, "\nNetwork: port 25 %s", rep.Network.Port25)
+	if len(rep.Network.Port25Evidence) > 0 {
+		fmt.Fprintf(w, " (%s)", strings.Join(rep.Network.Port25Evidence, "; "))
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintln(w, "\nDiscovery:")
+	for _, s := range rep.Discovery {
+		state := "not found"
+		if s.Found {
+			state = "found"
+		}
+		if s.Error != "" {
+			state = "error: " + s.Error
+		}
+		fmt.Fprintf(w, "  %-10s %s (%d ms) %s\n", s.Source, state, s.ElapsedMS, s.Detail)
+	}
+
+	fmt.Fprintln(w, "\nEvery combination tried:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  PROTO\tHOST\tPORT\tSECURITY\tRESULT\tAUTH\tMS\tWHY")
+	for _, p := range rep.Probes {
+		why := ""
+		if p.Diagnosis != nil && p.Status != detect.StatusOK {
+			why = p.Diagnosis.Title
+		}
+		mech := strings.Join(p.AuthMechanisms, " ")
+		if p.AuthUsed != "" {
+			mech = p.AuthUsed + " ✓"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", p.Protocol, p.Host, p.Port, p.Security, p.Status, mech, p.ElapsedMS, why)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nFinished in %.1f s.\n", float64(rep.Meta.ElapsedMS)/1000)
+}
+
+func printSetting(w io.Writer, label string, s *detect.Setting) {
+	if s == nil {
+		fmt.Fprintf(w, "%s: nothing found that works\n", label)
+		return
+	}
+	state := "verified by login"
+	if !s.Verified {
+		state = "UNVERIFIED (no login tested)"
+	}
+	fmt.Fprintf(w, "%s: %s %s port %d, security %s, user %q, auth %s — %s\n",
+		label, strings.ToUpper(string(s.Protocol)), s.Host, s.Port, detect.SecurityWords(s.Security), s.Username, s.Auth, state)
+}
+
+// multiFlag collects a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// parseInterleaved parses flags that may come before or after positional arguments.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func badInput(env Env, err error, usage string) int {
+	fmt.Fprintf(env.Stderr, "mailsetup: %v\n", err)
+	if usage != "" {
+		fmt.Fprintln(env.Stderr, usage)
+	}
+	return ExitBadInput
+}

@@ -1,0 +1,51 @@
+// Command mailsetup is Mail Setup Assistant: without arguments it opens the window;
+// with a subcommand (probe, netcheck, export, batch) it works headless.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+
+	"golang.org/x/term"
+
+	"github.com/mailsetup/mailsetup"
+	"github.com/mailsetup/mailsetup/cmd/mailsetup/cli"
+	"github.com/mailsetup/mailsetup/detect"
+)
+
+// version and commit are set at build time with -ldflags -X.
+var (
+	version = "dev"
+	commit  = "unknown"
+)
+
+func main() {
+	detect.Version = version
+	db, err := detect.LoadProviders(mailsetup.ProvidersYAML)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mailsetup: providers.yaml: %v\n", err)
+		os.Exit(cli.ExitBadInput)
+	}
+	args := os.Args[1:]
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "version") {
+		fmt.Printf("mailsetup %s (commit %s)\n", version, commit)
+		return
+	}
+	if len(args) > 0 && cli.IsCommand(args[0]) {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+		defer stop()
+		env := cli.Env{
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			StdinIsTerminal: term.IsTerminal(int(os.Stdin.Fd())),
+			ReadPassword: func() (string, error) {
+				b, err := term.ReadPassword(int(os.Stdin.Fd()))
+				return string(b), err
+			},
+			Base: detect.Options{Providers: db},
+		}
+		os.Exit(cli.Main(ctx, args, env))
+	}
+	runWindow(args, db)
+}

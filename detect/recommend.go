@@ -1,0 +1,272 @@
+package detect
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// maxAlternatives caps the alternatives a recommendation lists.
+const maxAlternatives = 8
+
+// challengeMechs are mechanisms that prove the password without revealing it.
+var challengeMechs = map[string]bool{"CRAM-MD5": true, "SCRAM-SHA-1": true, "SCRAM-SHA-256": true}
+
+// outgoingRank orders working outgoing settings: implicit TLS 465 > STARTTLS 587 >
+// STARTTLS 2525 > STARTTLS 25 > other encrypted ports > challenge-response on plain >
+// plain with consent > relay by network address. Lower is better; -1 means unusable.
+func outgoingRank(r ProbeResult) int {
+	switch {
+	case r.Security == SecurityTLS && r.Port == 465:
+		return 0
+	case r.Security == SecurityStartTLS && r.Port == 587:
+		return 1
+	case r.Security == SecurityStartTLS && r.Port == 2525:
+		return 2
+	case r.Security == SecurityStartTLS && r.Port == 25:
+		return 3
+	case r.Security == SecurityTLS:
+		return 4
+	case r.Security == SecurityStartTLS:
+		return 5
+	case r.Verified && challengeMechs[r.AuthUsed]:
+		return 6
+	case r.Verified:
+		return 7 // clear-text login, which only happens with the user's consent
+	case r.Relay == RelayAccepted:
+		return 8
+	case hasChallenge(r.AuthMechanisms):
+		return 6
+	default:
+		return 7
+	}
+}
+
+// incomingRank orders working incoming settings: IMAP 993 > IMAP 143 STARTTLS > POP3 995 >
+// POP3 110 STLS > clear-text variants; preferPOP3 swaps the protocols.
+func incomingRank(r ProbeResult, preferPOP3 bool) int {
+	proto := 0
+	if (r.Protocol == POP3) != preferPOP3 {
+		proto = 1
+	}
+	sec := 0
+	switch r.Security {
+	case SecurityTLS:
+		sec = 0
+	case SecurityStartTLS:
+		sec = 1
+	default:
+		sec = 4
+		if r.Verified && challengeMechs[r.AuthUsed] || !r.Verified && hasChallenge(r.AuthMechanisms) {
+			sec = 3
+		}
+	}
+	if sec >= 3 {
+		return 10 + sec*2 + proto // any clear-text connection ranks below every encrypted one
+	}
+	return proto*2 + sec
+}
+
+func hasChallenge(mechs []string) bool {
+	for _, m := range mechs {
+		if challengeMechs[strings.ToUpper(m)] {
+			return true
+		}
+	}
+	return false
+}
+
+// usable reports whether a probe result can be recommended. With a password only
+// verified logins (or relay by address) count; without one, reachable cells do.
+func usable(r ProbeResult, withPassword bool) bool {
+	if r.Status != StatusOK {
+		return false
+	}
+	if withPassword {
+		return r.Verified || r.Relay == RelayAccepted
+	}
+	return true
+}
+
+// recommend picks the best outgoing and incoming settings among the probe results.
+func recommend(probes []ProbeResult, preferPOP3 bool, login *Login) Recommendation {
+	withPassword := login.hasPassword()
+	type ranked struct {
+		r     ProbeResult
+		rank  int
+		index int
+	}
+	var out, in []ranked
+	for i, r := range probes {
+		if !usable(r, withPassword) {
+			continue
+		}
+		if r.Protocol == SMTP {
+			out = append(out, ranked{r, outgoingRank(r), i})
+		} else {
+			in = append(in, ranked{r, incomingRank(r, preferPOP3), i})
+		}
+	}
+	less := func(s []ranked) func(i, j int) bool {
+		return func(i, j int) bool {
+			if s[i].r.Verified != s[j].r.Verified {
+				return s[i].r.Verified
+			}
+			if s[i].rank != s[j].rank {
+				return s[i].rank < s[j].rank
+			}
+			return s[i].index < s[j].index // the matrix lists hosts in source priority
+		}
+	}
+	sort.SliceStable(out, less(out))
+	sort.SliceStable(in, less(in))
+
+	rec := Recommendation{Alternatives: []Setting{}}
+	if len(out) > 0 {
+		s := settingOf(out[0].r, login)
+		rec.Outgoing = &s
+		rec.Reasons = append(rec.Reasons, reasonFor(out[0].r))
+	}
+	if len(in) > 0 {
+		s := settingOf(in[0].r, login)
+		rec.Incoming = &s
+		rec.Reasons = append(rec.Reasons, reasonFor(in[0].r))
+	}
+	for _, l := range [][]ranked{out, in} {
+		for i := 1; i < len(l) && len(rec.Alternatives) < maxAlternatives; i++ {
+			rec.Alternatives = append(rec.Alternatives, settingOf(l[i].r, login))
+		}
+	}
+	return rec
+}
+
+// settingOf turns a probe result into a setting a mail program can use.
+func settingOf(r ProbeResult, login *Login) Setting {
+	s := Setting{Protocol: r.Protocol, Host: r.Host, Port: r.Port, Security: r.Security, Verified: r.Verified}
+	switch {
+	case r.Verified:
+		s.Auth, s.Username = r.AuthUsed, r.UsernameUsed
+	case r.Relay == RelayAccepted:
+		s.Auth = "none"
+	default:
+		s.Auth = bestOffered(r.AuthMechanisms)
+		if len(login.Usernames) > 0 {
+			s.Username = login.Usernames[0]
+		} else {
+			s.Username = login.From
+		}
+	}
+	return s
+}
+
+// bestOffered names the mechanism a mail program would most likely use.
+func bestOffered(mechs []string) string {
+	for _, want := range []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN", "USER"} {
+		for _, m := range mechs {
+			if strings.EqualFold(m, want) {
+				return want
+			}
+		}
+	}
+	if len(mechs) > 0 {
+		return strings.ToUpper(mechs[0])
+	}
+	return ""
+}
+
+func reasonFor(r ProbeResult) string {
+	verb := "reachable (login not tested)"
+	if r.Verified {
+		verb = "verified by a real login"
+	} else if r.Relay == RelayAccepted {
+		verb = "accepts mail from this network without login"
+	}
+	return fmt.Sprintf("%s %s:%d %s: %s", strings.ToUpper(string(r.Protocol)), r.Host, r.Port, SecurityWords(r.Security), verb)
+}
+
+// SecurityWords names a security mode the way mail programs' menus do.
+func SecurityWords(s Security) string {
+	switch s {
+	case SecurityTLS:
+		return "SSL/TLS"
+	case SecurityStartTLS:
+		return "STARTTLS"
+	default:
+		return "None"
+	}
+}
+
+// warnings collects what the user must know: provider notes, network caveats, login caps.
+func warnings(rep *Report, p *Provider, o *Options) []string {
+	w := []string{}
+	if p != nil {
+		w = append(w, ProviderWarnings(p.Name, p.Notes)...)
+	}
+	if rep.Network.Port25 == "blocked" {
+		w = append(w, "This network blocks outgoing port 25; we did not wait for it. Ports 587 (STARTTLS) and 465 (TLS) work on almost every network.")
+	}
+	if rep.Network.Port25 == "intercepted" {
+		w = append(w, "Something on this network intercepts port 25 and answers in the server's place: never send a password there.")
+	}
+	for host, n := range rep.FailedLogins {
+		if n >= MaxFailedLogins {
+			w = append(w, fmt.Sprintf("%s rejected %d logins; we stopped trying there so the account is not locked.", host, n))
+		}
+	}
+	if o.Password == "" {
+		w = append(w, "No password given: the recommendation is unverified (servers reached, logins not tested).")
+	}
+	if rep.Recommended.Outgoing != nil && rep.Recommended.Outgoing.Security == SecurityNone {
+		if rep.Recommended.Outgoing.Auth == "none" {
+			w = append(w, "Sending works only because this network is trusted by the server; it will stop on other networks.")
+		} else if !challengeMechs[rep.Recommended.Outgoing.Auth] {
+			w = append(w, "The outgoing setting sends your password unencrypted (you allowed it).")
+		}
+	}
+	if rep.Recommended.Outgoing == nil {
+		w = append(w, "No working outgoing (SMTP) setting was found.")
+	}
+	if rep.Recommended.Incoming == nil {
+		w = append(w, "No working incoming (IMAP or POP3) setting was found.")
+	}
+	return w
+}
+
+// ProviderWarnings turns provider notes into sentences.
+func ProviderWarnings(name string, n ProviderNotes) []string {
+	var w []string
+	if n.AppPassword {
+		s := name + " needs an app password when two-step verification is on"
+		if n.AppPasswordURL != "" {
+			s += ": create one at " + n.AppPasswordURL
+		}
+		w = append(w, s+".")
+	}
+	if n.EnableInWeb != "" {
+		w = append(w, n.EnableInWeb)
+	}
+	if n.MaxMessageMB > 0 {
+		w = append(w, fmt.Sprintf("%s accepts messages up to %d MB.", name, n.MaxMessageMB))
+	}
+	if n.MaxRecipients > 0 {
+		w = append(w, fmt.Sprintf("%s allows at most %d recipients per message.", name, n.MaxRecipients))
+	}
+	if n.SendPerHour > 0 || n.SendPerDay > 0 {
+		var parts []string
+		if n.SendPerHour > 0 {
+			parts = append(parts, fmt.Sprintf("%d per hour", n.SendPerHour))
+		}
+		if n.SendPerDay > 0 {
+			parts = append(parts, fmt.Sprintf("%d per day", n.SendPerDay))
+		}
+		w = append(w, fmt.Sprintf("%s limits sending to about %s.", name, strings.Join(parts, ", ")))
+	}
+	if n.MaxConnections > 0 {
+		w = append(w, fmt.Sprintf("%s allows %d simultaneous connections.", name, n.MaxConnections))
+	}
+	if len(n.BlockedExt) > 0 {
+		w = append(w, fmt.Sprintf("%s blocks attachments of these types: %s.", name, strings.Join(n.BlockedExt, " ")))
+	}
+	w = append(w, n.Other...)
+	return w
+}

@@ -1,0 +1,393 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+)
+
+// maxHostsPerProtocol caps how many candidate hosts of one protocol get the full matrix.
+const maxHostsPerProtocol = 3
+
+// maxConnsPerHost bounds simultaneous connections to one server, so the probe stays
+// below providers' per-address connection limits (Gmail allows 15 IMAP connections).
+const maxConnsPerHost = 8
+
+// Version is the engine version written into reports; cmd/mailsetup sets it at build time.
+var Version = "dev"
+
+// Run discovers, probes, checks the network and recommends settings for address.
+// It returns an error only for bad input (wrapping ErrBadAddress); everything the
+// engine observed, including failures, is in the report.
+func Run(ctx context.Context, address string, opts Options) (*Report, error) {
+	addr, err := ParseAddress(address)
+	if err != nil {
+		return nil, err
+	}
+	o := &opts
+	start := time.Now()
+	rep := &Report{
+		Address:   addr.String(),
+		Domain:    addr.Domain,
+		Discovery: []SourceResult{},
+		Probes:    []ProbeResult{},
+		Warnings:  []string{},
+		Network:   unknownNetwork("the network check did not run"),
+		Meta: ReportMeta{
+			Version:      Version,
+			StartedAt:    o.now().UTC().Format(time.RFC3339),
+			PasswordUsed: o.Password != "",
+			Plaintext:    o.AllowPlaintext,
+		},
+	}
+
+	o.progress(Event{Stage: "discovery"})
+	sources, cands, provider := o.Discover(ctx, addr)
+	rep.Discovery = sources
+	if provider != nil {
+		rep.Provider = provider.Summary()
+	}
+
+	cells := o.matrix(cands)
+	login := o.login(addr, cands, provider)
+
+	// The network check runs beside the probes; its port-25 verdict cancels port-25 probes.
+	netCh := make(chan Network, 1)
+	port25 := newCancelGroup()
+	go func() {
+		n := o.network(ctx, outgoingHosts(cands))
+		if n.Port25 == "blocked" {
+			port25.cancel(ErrSkippedPort25)
+		}
+		o.progress(Event{Network: &n})
+		netCh <- n
+	}()
+
+	o.progress(Event{Stage: "probing"})
+	rep.Probes = o.probeAll(ctx, cells, login, port25)
+	rep.Network = <-netCh
+	rep.FailedLogins = login.Gate.Failed()
+	if len(rep.FailedLogins) == 0 {
+		rep.FailedLogins = nil
+	}
+
+	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login)
+	rep.Warnings = warnings(rep, provider, o)
+
+	if o.SendTest {
+		o.progress(Event{Stage: "send-test"})
+		rep.SendTest = o.sendTest(ctx, addr, rep.Recommended, login)
+	}
+	rep.Meta.ElapsedMS = time.Since(start).Milliseconds()
+	o.progress(Event{Stage: "done"})
+	return rep, nil
+}
+
+func unknownNetwork(why string) Network {
+	return Network{
+		Port25: "unknown", Port25Evidence: []string{why}, Outbound: map[string]string{},
+		IPv6: "unknown", LocalAddresses: []string{}, DNSServers: []string{},
+	}
+}
+
+// network runs the network check the options ask for.
+func (o *Options) network(ctx context.Context, targets []string) Network {
+	switch {
+	case o.Network != nil:
+		return o.Network(ctx)
+	case o.SkipNetwork:
+		return unknownNetwork("network check turned off")
+	default:
+		return o.CheckNetwork(ctx, targets)
+	}
+}
+
+// cell is one probe of the matrix with the source that proposed its host.
+type cell struct {
+	key    ProbeKey
+	source string
+}
+
+// Standard ports and the security modes probed on each.
+var (
+	smtpPorts = []int{465, 587, 25, 2525}
+	allModes  = []Security{SecurityTLS, SecurityStartTLS, SecurityNone}
+	imapCells = []struct {
+		port int
+		sec  Security
+	}{{993, SecurityTLS}, {143, SecurityStartTLS}, {143, SecurityNone}}
+	pop3Cells = []struct {
+		port int
+		sec  Security
+	}{{995, SecurityTLS}, {110, SecurityStartTLS}, {110, SecurityNone}}
+)
+
+// matrix expands the candidates into the probe cells: for each of the first hosts per
+// protocol, every standard port and mode, plus any non-standard port a source named.
+func (o *Options) matrix(cands []Candidate) []cell {
+	seen := map[ProbeKey]bool{}
+	var out []cell
+	add := func(k ProbeKey, src string) {
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		out = append(out, cell{key: k, source: src})
+	}
+	hosts := map[Protocol][]string{}
+	hostSource := map[string]string{}
+	for _, c := range cands {
+		if !o.wants(c.Protocol) {
+			continue
+		}
+		h := strings.ToLower(c.Host)
+		hk := string(c.Protocol) + "|" + h
+		if _, ok := hostSource[hk]; !ok {
+			if len(hosts[c.Protocol]) >= maxHostsPerProtocol {
+				continue
+			}
+			hosts[c.Protocol] = append(hosts[c.Protocol], h)
+			hostSource[hk] = c.Source
+		}
+		if !isStandardPort(c.Protocol, c.Port) {
+			for _, m := range modesFor(c.Protocol, c.Port, c.Security) {
+				add(ProbeKey{c.Protocol, h, c.Port, m}, c.Source)
+			}
+		}
+	}
+	for _, h := range hosts[SMTP] {
+		for _, p := range smtpPorts {
+			for _, m := range allModes {
+				add(ProbeKey{SMTP, h, p, m}, hostSource["smtp|"+h])
+			}
+		}
+	}
+	for _, h := range hosts[IMAP] {
+		for _, c := range imapCells {
+			add(ProbeKey{IMAP, h, c.port, c.sec}, hostSource["imap|"+h])
+		}
+	}
+	for _, h := range hosts[POP3] {
+		for _, c := range pop3Cells {
+			add(ProbeKey{POP3, h, c.port, c.sec}, hostSource["pop3|"+h])
+		}
+	}
+	return out
+}
+
+func (o *Options) wants(p Protocol) bool {
+	if len(o.Only) == 0 {
+		return true
+	}
+	for _, q := range o.Only {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func isStandardPort(p Protocol, port int) bool {
+	switch p {
+	case SMTP:
+		return port == 25 || port == 465 || port == 587 || port == 2525
+	case IMAP:
+		return port == 143 || port == 993
+	default:
+		return port == 110 || port == 995
+	}
+}
+
+// modesFor lists the modes worth probing on a non-standard port a source named.
+func modesFor(p Protocol, port int, sec Security) []Security {
+	if sec == SecurityTLS {
+		return []Security{SecurityTLS}
+	}
+	return []Security{SecurityStartTLS, SecurityNone}
+}
+
+func outgoingHosts(cands []Candidate) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range cands {
+		if c.Protocol == SMTP && !seen[c.Host] && len(out) < maxHostsPerProtocol {
+			seen[c.Host] = true
+			out = append(out, c.Host)
+		}
+	}
+	return out
+}
+
+// login builds the login variants: the override alone, else the sources' user names,
+// the provider's format, the full address and the local part.
+func (o *Options) login(addr Address, cands []Candidate, p *Provider) *Login {
+	l := &Login{Password: o.Password, From: addr.String(), Gate: NewLoginGate()}
+	if o.Username != "" {
+		l.Usernames = []string{o.Username}
+		return l
+	}
+	seen := map[string]bool{}
+	add := func(u string) {
+		if u != "" && !seen[u] {
+			seen[u] = true
+			l.Usernames = append(l.Usernames, u)
+		}
+	}
+	if p != nil {
+		add(p.LoginName(addr))
+	}
+	for _, c := range cands {
+		add(c.Username)
+	}
+	add(addr.String())
+	add(addr.Local)
+	return l
+}
+
+// cancelGroup cancels every context registered with it, now or later, with one cause.
+type cancelGroup struct {
+	mu      sync.Mutex
+	cause   error
+	cancels []context.CancelCauseFunc
+}
+
+func newCancelGroup() *cancelGroup { return &cancelGroup{} }
+
+func (g *cancelGroup) add(cancel context.CancelCauseFunc) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cause != nil {
+		cancel(g.cause)
+		return
+	}
+	g.cancels = append(g.cancels, cancel)
+}
+
+func (g *cancelGroup) cancel(cause error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.cause != nil {
+		return
+	}
+	g.cause = cause
+	for _, c := range g.cancels {
+		c(cause)
+	}
+	g.cancels = nil
+}
+
+// probeAll runs every cell with bounded concurrency (overall and per host) and returns
+// the results in matrix order.
+func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port25 *cancelGroup) []ProbeResult {
+	results := make([]ProbeResult, len(cells))
+	sem := make(chan struct{}, o.concurrency())
+	hostSem := map[string]chan struct{}{}
+	// plainSiblings cancels the clear-text cells of a port once its TLS cell handshook.
+	plainSiblings := map[string]*cancelGroup{}
+	for _, c := range cells {
+		if hostSem[c.key.Host] == nil {
+			hostSem[c.key.Host] = make(chan struct{}, maxConnsPerHost)
+		}
+		pk := portKey(c.key)
+		if plainSiblings[pk] == nil {
+			plainSiblings[pk] = newCancelGroup()
+		}
+	}
+	var wg sync.WaitGroup
+	for i, c := range cells {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithCancelCause(ctx)
+			defer cancel(nil)
+			if c.key.Port == 25 {
+				port25.add(cancel)
+			}
+			if c.key.Security != SecurityTLS {
+				plainSiblings[portKey(c.key)].add(cancel)
+			}
+			res, ok := o.acquire(cctx, sem, hostSem[c.key.Host])
+			if ok {
+				o.progress(Event{Start: &c.key})
+				res = o.probeOne(cctx, c.key, login)
+				<-hostSem[c.key.Host]
+				<-sem
+			}
+			res = explainCancel(cctx, ctx, c.key, res)
+			res.Source = c.source
+			if c.key.Security == SecurityTLS && res.TLSVersion != "" {
+				plainSiblings[portKey(c.key)].cancel(ErrImplicitTLSPort)
+			}
+			results[i] = res
+			o.progress(Event{Probe: &results[i]})
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func portKey(k ProbeKey) string { return fmt.Sprintf("%s|%s|%d", k.Protocol, k.Host, k.Port) }
+
+// acquire waits for a global and a per-host slot; when the context ends first it
+// returns a placeholder result instead.
+func (o *Options) acquire(ctx context.Context, sem, host chan struct{}) (ProbeResult, bool) {
+	select {
+	case sem <- struct{}{}:
+	case <-ctx.Done():
+		return ProbeResult{}, false
+	}
+	select {
+	case host <- struct{}{}:
+		return ProbeResult{}, true
+	case <-ctx.Done():
+		<-sem
+		return ProbeResult{}, false
+	}
+}
+
+func (o *Options) probeOne(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
+	switch key.Protocol {
+	case SMTP:
+		return o.ProbeSMTP(ctx, key, login)
+	case IMAP:
+		return o.ProbeIMAP(ctx, key, login)
+	default:
+		return o.ProbePOP3(ctx, key, login)
+	}
+}
+
+// explainCancel rewrites the result of a cell that the engine itself stopped: a port-25
+// cell on a blocking network, or a clear-text cell on a port that speaks implicit TLS.
+func explainCancel(cctx, parent context.Context, key ProbeKey, res ProbeResult) ProbeResult {
+	cause := context.Cause(cctx)
+	if parent.Err() == nil && (errors.Is(cause, ErrSkippedPort25) || errors.Is(cause, ErrImplicitTLSPort)) {
+		if res.Status == StatusOK {
+			return res // finished before the cancel arrived
+		}
+		k := KindPort25Blocked
+		if errors.Is(cause, ErrImplicitTLSPort) {
+			k = KindImplicitTLSPort
+		}
+		res.Protocol, res.Host, res.Port, res.Security = key.Protocol, key.Host, key.Port, key.Security
+		res.Status = StatusFor(k)
+		res.Diagnosis = DiagnosisFor(&Failure{Kind: k})
+		res.Error = cause.Error()
+		if res.AuthMechanisms == nil {
+			res.AuthMechanisms = []string{}
+		}
+		if res.Transcript == nil {
+			res.Transcript = []string{}
+		}
+		return res
+	}
+	if res.Status == "" { // never started: the run was cancelled
+		res = ProbeResult{Protocol: key.Protocol, Host: key.Host, Port: key.Port, Security: key.Security,
+			AuthMechanisms: []string{}, Transcript: []string{}}
+		res.Status = StatusFor(KindCanceled)
+		res.Diagnosis = DiagnosisFor(&Failure{Kind: KindCanceled})
+	}
+	return res
+}

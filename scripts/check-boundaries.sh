@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Fails when a package imports across a boundary the design forbids.
+set -euo pipefail
+fail=0
+for pkg in ./detect/... ./export/... ./cmd/mailsetup/cli/...; do
+  for p in $(go list "$pkg" 2>/dev/null); do
+    if go list -deps "$p" | grep -q '^fyne.io/'; then
+      echo "boundary: $p imports Fyne" >&2; fail=1
+    fi
+  done
+done
+if ls gui/*.go >/dev/null 2>&1; then
+  # Fyne itself pulls in net, so the rule is about gui's own imports.
+  direct=$(go list -f '{{join .Imports "\n"}}' ./gui/... | grep -E '^(net|crypto/tls|github.com/emersion/go-smtp|github.com/emersion/go-imap/v2.*|github.com/knadh/go-pop3)$' || true)
+  if [ -n "$direct" ]; then echo "boundary: gui imports $direct" >&2; fail=1; fi
+fi
+exit $fail
