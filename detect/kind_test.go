@@ -1,0 +1,82 @@
+package detect
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		step     string
+		err      error
+		want     Kind
+		wantCode int
+		wantEnh  string
+	}{
+		{"refused", "connect", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, KindRefused, 0, ""},
+		{"unreachable", "connect", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}, KindUnreachable, 0, ""},
+		{"dns not found", "connect", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", IsNotFound: true}}, KindDNS, 0, ""},
+		{"dns timeout", "connect", &net.DNSError{Err: "timeout", IsTimeout: true}, KindTimeout, 0, ""},
+		{"deadline", "banner", fmt.Errorf("read: %w", os.ErrDeadlineExceeded), KindTimeout, 0, ""},
+		{"ctx deadline", "banner", context.DeadlineExceeded, KindTimeout, 0, ""},
+		{"canceled", "banner", context.Canceled, KindCanceled, 0, ""},
+		{"eof in banner", "banner", io.EOF, KindProtocol, 0, ""},
+		{"eof in tls", "starttls", io.ErrUnexpectedEOF, KindTLSHandshake, 0, ""},
+		{"reset in tls", "tls", &net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}, KindTLSHandshake, 0, ""},
+		{"expired", "tls", x509.CertificateInvalidError{Reason: x509.Expired}, KindCertExpired, 0, ""},
+		{"wrong name", "tls", x509.HostnameError{Certificate: &x509.Certificate{}, Host: "x"}, KindCertNameMismatch, 0, ""},
+		{"unknown ca", "tls", x509.UnknownAuthorityError{}, KindCertUnknownCA, 0, ""},
+		{"auth 535", "auth", &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}}, KindAuthRejected, 535, "5.7.8"},
+		{"auth 504", "auth", &smtp.SMTPError{Code: 504, EnhancedCode: smtp.EnhancedCode{5, 7, 4}}, KindMechanismUnsupported, 504, "5.7.4"},
+		{"starttls 454", "starttls", &smtp.SMTPError{Code: 454, EnhancedCode: smtp.EnhancedCode{4, 7, 0}}, KindNoStartTLS, 454, "4.7.0"},
+		{"greeting 421", "banner", &smtp.SMTPError{Code: 421}, KindServerTemporary, 421, ""},
+		{"greeting 554", "banner", &smtp.SMTPError{Code: 554, EnhancedCode: smtp.NoEnhancedCode}, KindServerPermanent, 554, ""},
+		{"no starttls", "starttls", ErrNoStartTLS, KindNoStartTLS, 0, ""},
+		{"plaintext", "auth", fmt.Errorf("x: %w", ErrPlaintextRefused), KindPlaintextRefused, 0, ""},
+		{"login cap", "auth", ErrLoginCap, KindLoginCap, 0, ""},
+		{"typed passes through", "x", &Failure{Kind: KindNoAuth, Step: "auth"}, KindNoAuth, 0, ""},
+		{"unknown", "ehlo", errors.New("weird"), KindProtocol, 0, ""},
+	}
+	for _, tt := range tests {
+		f := Classify(tt.step, tt.err)
+		if f.Kind != tt.want || f.Code != tt.wantCode || f.Enhanced != tt.wantEnh {
+			t.Errorf("%s: got %s/%d/%q, want %s/%d/%q", tt.name, f.Kind, f.Code, f.Enhanced, tt.want, tt.wantCode, tt.wantEnh)
+		}
+		if !errors.Is(f, tt.err) && tt.name != "typed passes through" {
+			t.Errorf("%s: failure does not wrap the original error", tt.name)
+		}
+	}
+	if Classify("x", nil) != nil {
+		t.Error("Classify(nil) != nil")
+	}
+}
+
+func TestEveryKindHasWordsAndStatus(t *testing.T) {
+	t.Parallel()
+	valid := map[Status]bool{StatusOK: true, StatusAuthFailed: true, StatusAuthUnavailable: true, StatusPlaintextRefused: true,
+		StatusTLSFailed: true, StatusCertInvalid: true, StatusTimeout: true, StatusRefused: true, StatusUnreachable: true,
+		StatusProtocolError: true, StatusDNSFailed: true, StatusSkipped: true}
+	for k, w := range words {
+		if w.Title == "" || w.Explanation == "" || w.Fix == "" {
+			t.Errorf("%s: incomplete words %+v", k, w)
+		}
+		if !valid[StatusFor(k)] {
+			t.Errorf("%s: status %q not in the contract", k, StatusFor(k))
+		}
+	}
+	d := DiagnosisFor(&Failure{Kind: KindAuthRejected, Code: 535, Enhanced: "5.7.8"})
+	if d.Kind != KindAuthRejected || d.Title != "Login rejected" {
+		t.Errorf("diagnosis = %+v", d)
+	}
+}

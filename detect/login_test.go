@@ -1,0 +1,67 @@
+package detect
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestLoginGateCapsFailuresPerServer(t *testing.T) {
+	t.Parallel()
+	g := NewLoginGate()
+	ctx := context.Background()
+	tries := 0
+	for cellNo := 0; cellNo < 4; cellNo++ {
+		h, err := g.Acquire(ctx, "mail.example.test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range h.Order([]string{"me@example.test", "me", "other"}) {
+			if !h.CanTry() {
+				break
+			}
+			tries++
+			h.Record(u, false)
+		}
+		h.Done()
+	}
+	if tries != MaxFailedLogins {
+		t.Fatalf("tries = %d, want %d", tries, MaxFailedLogins)
+	}
+	if got := g.Failed()["mail.example.test"]; got != MaxFailedLogins {
+		t.Fatalf("Failed = %d", got)
+	}
+}
+
+func TestLoginGateOrdersKnownGoodFirstAndSerialises(t *testing.T) {
+	t.Parallel()
+	g := NewLoginGate()
+	ctx := context.Background()
+	h1, _ := g.Acquire(ctx, "h")
+	// A second turn waits while the first holds the server.
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if _, err := g.Acquire(short, "h"); err == nil {
+		t.Fatal("second Acquire did not wait")
+	}
+	h1.Record("bad", false)
+	h1.Record("me", true)
+	h1.Done()
+	h2, err := g.Acquire(ctx, "h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h2.Done()
+	got := h2.Order([]string{"bad", "x", "me"})
+	if len(got) != 2 || got[0] != "me" || got[1] != "x" {
+		t.Fatalf("Order = %q, want [me x]", got)
+	}
+	// Once a name works, turns are no longer serialised.
+	h3, err := g.Acquire(short, "h")
+	if err != nil && short.Err() == nil {
+		t.Fatalf("Acquire after success: %v", err)
+	}
+	if h3 != nil {
+		h3.Done()
+	}
+}
