@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
@@ -134,11 +135,12 @@ func ipStrings(ips []net.IP) []string {
 	return out
 }
 
+// isSelfSigned reports whether c is signed by its own key (CheckSignatureFrom would
+// refuse a self-signed leaf that is not marked as a CA).
 func isSelfSigned(c *x509.Certificate) bool {
-	return c.CheckSignatureFrom(c) == nil && bytesEqual(c.RawIssuer, c.RawSubject)
+	return bytes.Equal(c.RawIssuer, c.RawSubject) &&
+		c.CheckSignature(c.SignatureAlgorithm, c.RawTBSCertificate, c.Signature) == nil
 }
-
-func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 
 // Roots returns the system roots plus the extra roots from Options.ExtraRoots.
 func (o *Options) Roots() *x509.CertPool {

@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -56,6 +58,20 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 	r.Diagnosis = DiagnosisFor(f)
 	r.Error = scrub(f.Error(), p.tr.secrets)
 	return r
+}
+
+// finishCtx is finish for a probe bounded by ctx: when ctx ended, the error the
+// connection saw (often "use of closed network connection", because the engine closes
+// it) is reported as the timeout or cancellation it really was.
+func (p *probeRun) finishCtx(ctx context.Context, f *Failure) ProbeResult {
+	if f != nil && ctx.Err() != nil && f.Kind != KindTimeout && f.Kind != KindCanceled {
+		k := KindTimeout
+		if errors.Is(ctx.Err(), context.Canceled) {
+			k = KindCanceled
+		}
+		f = &Failure{Kind: k, Step: f.Step, Err: fmt.Errorf("%w (%v)", ctx.Err(), f.Err)}
+	}
+	return p.finish(f)
 }
 
 // Relay outcomes for ProbeResult.Relay.

@@ -7,17 +7,11 @@ import "context"
 func (o *Options) Discover(ctx context.Context, addr Address) ([]SourceResult, []Candidate, *Provider) {
 	return nil, nil, nil
 }
-func (o *Options) ProbeSMTP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
-	return ProbeResult{}
-}
 func (o *Options) ProbeIMAP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	return ProbeResult{}
 }
 func (o *Options) ProbePOP3(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	return ProbeResult{}
-}
-func (o *Options) SendMessage(ctx context.Context, key ProbeKey, login *Login, username string, rcpt string, msg []byte) error {
-	return nil
 }
 func (o *Options) FindMessage(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
 	return false, nil

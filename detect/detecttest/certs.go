@@ -14,7 +14,6 @@ import (
 	"math/big"
 	"net"
 	"sync/atomic"
-	"testing"
 	"time"
 )
 
@@ -27,7 +26,7 @@ type CA struct {
 var serial atomic.Int64
 
 // NewCA makes a new CA named name.
-func NewCA(t testing.TB, name string) *CA {
+func NewCA(t T, name string) *CA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -67,7 +66,7 @@ type CertOpts struct {
 }
 
 // Leaf issues a server certificate for names (DNS names or IP addresses).
-func (ca *CA) Leaf(t testing.TB, opts CertOpts, names ...string) tls.Certificate {
+func (ca *CA) Leaf(t T, opts CertOpts, names ...string) tls.Certificate {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -113,7 +112,7 @@ func ServerTLS(cert tls.Certificate) *tls.Config {
 }
 
 // CertPEM encodes a certificate's leaf as PEM, and its key as PKCS#8 PEM.
-func CertPEM(t testing.TB, cert tls.Certificate) (certPEM, keyPEM []byte) {
+func CertPEM(t T, cert tls.Certificate) (certPEM, keyPEM []byte) {
 	t.Helper()
 	kb, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
 	if err != nil {
