@@ -1,6 +1,7 @@
 package detecttest
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/md5"
 	"crypto/rand"
@@ -111,8 +112,12 @@ func NewSMTP(cfg SMTPConfig) (*SMTPServer, error) {
 }
 
 // Close stops the server.
+// Close stops the server. It shuts down gracefully: go-smtp's Close races with a
+// connection that is in the middle of STARTTLS.
 func (s *SMTPServer) Close() {
-	_ = s.srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = s.srv.Shutdown(ctx)
 	<-s.done
 }
 
