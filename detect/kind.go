@@ -11,6 +11,7 @@ import (
 	"os"
 	"syscall"
 
+	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-smtp"
 )
 
@@ -143,6 +144,15 @@ func Classify(step string, err error) *Failure {
 		}
 		f.Kind = kindForSMTPCode(step, smtpErr.Code, f.Enhanced)
 		return f
+	}
+
+	var imapErr *imap.Error
+	if errors.As(err, &imapErr) {
+		return fail(classifyIMAP(step, imapErr), step, err)
+	}
+	var popErr *pop3Reply
+	if errors.As(err, &popErr) {
+		return fail(classifyPOP3(step, popErr), step, err)
 	}
 
 	var opErr *net.OpError

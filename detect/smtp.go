@@ -333,29 +333,32 @@ type mechanism struct {
 
 // mechanisms in order of preference: challenge-response first.
 var mechanisms = []mechanism{
-	{"SCRAM-SHA-256", false, nil},
-	{"SCRAM-SHA-1", false, nil},
+	{"SCRAM-SHA-256", false, scramSHA256Client},
+	{"SCRAM-SHA-1", false, scramSHA1Client},
 	{"CRAM-MD5", false, CRAMMD5Client},
-	{"PLAIN", true, func(u, p string) sasl.Client { return sasl.NewPlainClient("", u, p) }},
-	{"LOGIN", true, func(u, p string) sasl.Client { return sasl.NewLoginClient(u, p) }},
+	{"PLAIN", true, plainClient},
+	{"LOGIN", true, sasl.NewLoginClient},
 }
 
-func init() {
-	mechanisms[0].client = scramSHA256Client
-	mechanisms[1].client = scramSHA1Client
-}
+func plainClient(user, pass string) sasl.Client { return sasl.NewPlainClient("", user, pass) }
 
-// chooseMechs returns the usable offered mechanisms in preference order, or a failure
-// saying why none is usable.
+// chooseMechs returns the usable offered SASL mechanisms in preference order, or a
+// failure saying why none is usable.
 func chooseMechs(offered []string, secure, allowPlaintext bool) ([]mechanism, *Failure) {
+	return chooseFrom(mechanisms, offered, secure, allowPlaintext)
+}
+
+// chooseFrom is chooseMechs over a protocol's own table of methods. A clear-text method
+// is usable only on a trusted encrypted connection or with the user's consent.
+func chooseFrom(table []mechanism, offered []string, secure, allowPlaintext bool) ([]mechanism, *Failure) {
 	has := map[string]bool{}
 	for _, m := range offered {
 		has[strings.ToUpper(m)] = true
 	}
 	var out []mechanism
 	refusedClear := false
-	for _, m := range mechanisms {
-		if !has[m.name] || m.client == nil {
+	for _, m := range table {
+		if !has[m.name] {
 			continue
 		}
 		if m.cleartext && !secure && !allowPlaintext {

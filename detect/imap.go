@@ -1,0 +1,293 @@
+package detect
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strconv"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// imapConn is an IMAP connection after greeting and TLS, driven by go-imap's client.
+type imapConn struct {
+	client *imapclient.Client
+	stop   func()
+	secure bool
+	caps   []string
+}
+
+func (c *imapConn) close() {
+	if c.client != nil {
+		_ = c.client.Logout().Wait()
+		_ = c.client.Close()
+	}
+	c.stop()
+}
+
+// ProbeIMAP probes one IMAP cell and always returns a complete result.
+func (o *Options) ProbeIMAP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
+	p := o.startProbe(key, login.password())
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
+	return p.finishCtx(ctx, o.probeIMAP(ctx, p, key, login))
+}
+
+func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
+	ic, f := o.dialIMAP(ctx, p, key)
+	if f != nil {
+		return f
+	}
+	defer ic.close()
+	if !login.hasPassword() {
+		return nil
+	}
+	return o.imapLogin(ctx, p, ic, key, login)
+}
+
+// dialIMAP connects, reads the greeting, negotiates TLS as the cell asks and reads the
+// capabilities (after TLS when TLS is used), then hands the connection to go-imap.
+func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*imapConn, *Failure) {
+	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
+	wrap := func(step string, err error) *Failure {
+		return Classify(step, fmt.Errorf("imap %s: %s: %w", addr, step, err))
+	}
+	raw, stop, err := o.dialProbe(ctx, key.Host, key.Port)
+	if err != nil {
+		return nil, Classify("connect", fmt.Errorf("imap %s: %w", addr, err))
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			stop()
+		}
+	}()
+	p.tr.Note("connected to " + raw.RemoteAddr().String())
+	conn := raw
+	secure := false
+	if key.Security == SecurityTLS {
+		tc, f := o.tlsStep(ctx, p, raw, key.Host, "tls")
+		if f != nil {
+			return nil, f
+		}
+		conn, secure = tc, true
+	}
+	rec := p.tr.Wrap(conn)
+	text := newText(rec)
+	greeting, err := text.ReadLine()
+	if err != nil {
+		return nil, wrap("banner", err)
+	}
+	p.res.Banner = strings.TrimSpace(strings.TrimPrefix(greeting, "*"))
+	switch {
+	case strings.HasPrefix(greeting, "* OK"):
+	case strings.HasPrefix(greeting, "* PREAUTH"):
+	case strings.HasPrefix(greeting, "* BYE"):
+		return nil, fail(KindServerTemporary, "banner", fmt.Errorf("imap %s: server said goodbye: %s", addr, greeting))
+	default:
+		return nil, fail(KindProtocol, "banner", fmt.Errorf("imap %s: %w: greeting %q", addr, ErrProtocol, clip(greeting)))
+	}
+
+	if key.Security == SecurityStartTLS {
+		caps, err := imapCapability(text, "A1")
+		if err != nil {
+			return nil, wrap("capability", err)
+		}
+		p.res.Capabilities = caps
+		p.res.AuthMechanisms = imapMechs(caps)
+		if !hasCap(caps, "STARTTLS") {
+			return nil, wrap("starttls", ErrNoStartTLS)
+		}
+		if err := text.PrintfLine("A2 STARTTLS"); err != nil {
+			return nil, wrap("starttls", err)
+		}
+		if _, err := imapTagged(text, "A2"); err != nil {
+			return nil, wrap("starttls", fmt.Errorf("%w: %v", ErrNoStartTLS, err))
+		}
+		tc, f := o.tlsStep(ctx, p, raw, key.Host, "starttls")
+		if f != nil {
+			return nil, f
+		}
+		conn, secure = tc, true
+		rec = p.tr.Wrap(conn)
+		text = newText(rec)
+	}
+	caps, err := imapCapability(text, "A3")
+	if err != nil {
+		return nil, wrap("capability", err)
+	}
+	p.res.Capabilities = caps
+	p.res.AuthMechanisms = imapMechs(caps)
+
+	// go-imap expects to read a greeting itself: give it a synthetic one below which the
+	// recorder sits, so the transcript shows only real traffic.
+	c := imapclient.New(&prefixConn{Conn: limitLines(rec), prefix: []byte("* OK mailsetup ready\r\n")}, &imapclient.Options{})
+	ok = true
+	return &imapConn{client: c, stop: stop, secure: secure, caps: caps}, nil
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+// imapCapability sends CAPABILITY with tag and returns the listed capabilities.
+func imapCapability(text *textproto.Conn, tag string) ([]string, error) {
+	if err := text.PrintfLine("%s CAPABILITY", tag); err != nil {
+		return nil, err
+	}
+	var caps []string
+	for {
+		line, err := text.ReadLine()
+		if err != nil {
+			return nil, err
+		}
+		if rest, ok := strings.CutPrefix(line, "* CAPABILITY "); ok {
+			caps = append(caps, strings.Fields(rest)...)
+			continue
+		}
+		if strings.HasPrefix(line, "* ") {
+			continue
+		}
+		if strings.HasPrefix(line, tag+" ") {
+			if !strings.HasPrefix(line, tag+" OK") {
+				return caps, fmt.Errorf("%w: %s", ErrProtocol, clip(line))
+			}
+			return caps, nil
+		}
+		return caps, fmt.Errorf("%w: unexpected line %q", ErrProtocol, clip(line))
+	}
+}
+
+// imapTagged reads until the tagged reply of tag and fails unless it is OK.
+func imapTagged(text *textproto.Conn, tag string) (string, error) {
+	for {
+		line, err := text.ReadLine()
+		if err != nil {
+			return "", err
+		}
+		if strings.HasPrefix(line, tag+" ") {
+			if strings.HasPrefix(line, tag+" OK") {
+				return line, nil
+			}
+			return line, fmt.Errorf("%s", clip(line))
+		}
+	}
+}
+
+func hasCap(caps []string, c string) bool {
+	for _, x := range caps {
+		if strings.EqualFold(x, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// imapMechs lists AUTH= mechanisms, and LOGIN for the LOGIN command unless disabled.
+func imapMechs(caps []string) []string {
+	out := []string{}
+	for _, c := range caps {
+		if m, ok := strings.CutPrefix(strings.ToUpper(c), "AUTH="); ok {
+			out = append(out, m)
+		}
+	}
+	if !hasCap(caps, "LOGINDISABLED") && !hasCap(out, "LOGIN") {
+		out = append(out, "LOGIN")
+	}
+	return out
+}
+
+// imapLogin tries the user name variants with the best usable method.
+func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
+	offered := imapMechs(ic.caps)
+	if hasCap(ic.caps, "LOGINDISABLED") {
+		// Only challenge-response SASL may still work; LOGIN and PLAIN are refused by the server.
+		var challenge []string
+		for _, m := range offered {
+			if challengeMechs[m] {
+				challenge = append(challenge, m)
+			}
+		}
+		if len(challenge) == 0 {
+			return fail(KindLoginDisabled, "auth", fmt.Errorf("imap %s:%d: %w", key.Host, key.Port, ErrLoginDisabled))
+		}
+		offered = challenge
+	}
+	mechs, f := chooseMechs(offered, ic.secure, o.AllowPlaintext)
+	if f != nil {
+		return f
+	}
+	return o.loginLoop(ctx, p, key, login, func(user string) (string, *Failure) {
+		var last *Failure
+		for _, m := range mechs {
+			p.tr.SetSecret(true)
+			var err error
+			if m.name == "LOGIN" {
+				// IMAP LOGIN is a command, not the SASL LOGIN mechanism.
+				err = ic.client.Login(user, login.Password).Wait()
+			} else {
+				err = ic.client.Authenticate(m.client(user, login.Password))
+			}
+			p.tr.SetSecret(false)
+			if err == nil {
+				return m.name, nil
+			}
+			last = Classify("auth", fmt.Errorf("imap %s:%d: %s: %w", key.Host, key.Port, m.name, err))
+			if last.Kind != KindMechanismUnsupported {
+				return m.name, last
+			}
+		}
+		return "", last
+	})
+}
+
+// classifyIMAP types a status response from an IMAP server.
+func classifyIMAP(step string, e *imap.Error) Kind {
+	switch {
+	case e.Code == imap.ResponseCodeUnavailable || e.Code == imap.ResponseCodeInUse:
+		return KindServerTemporary
+	case step == "auth" && e.Code == imap.ResponseCodeCannot:
+		return KindMechanismUnsupported
+	case step == "auth" && e.Type == imap.StatusResponseTypeNo:
+		return KindAuthRejected
+	case e.Type == imap.StatusResponseTypeBad:
+		return KindProtocol
+	default:
+		return KindServerPermanent
+	}
+}
+
+// FindMessage logs in through the cell and reports whether a message with this
+// Message-ID is in the mailbox (INBOX for IMAP, the maildrop for POP3).
+func (o *Options) FindMessage(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
+	if key.Protocol == POP3 {
+		return o.findPOP3(ctx, key, login, username, messageID)
+	}
+	p := o.startProbe(key, login.password())
+	ctx, cancel := context.WithTimeout(ctx, o.timeout())
+	defer cancel()
+	ic, f := o.dialIMAP(ctx, p, key)
+	if f != nil {
+		return false, f
+	}
+	defer ic.close()
+	one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
+	if f := o.imapLogin(ctx, p, ic, key, one); f != nil {
+		return false, f
+	}
+	if _, err := ic.client.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
+		return false, Classify("select", fmt.Errorf("imap %s:%d: select INBOX: %w", key.Host, key.Port, err))
+	}
+	crit := &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: messageID}}}
+	data, err := ic.client.Search(crit, nil).Wait()
+	if err != nil {
+		return false, Classify("search", fmt.Errorf("imap %s:%d: search: %w", key.Host, key.Port, err))
+	}
+	return len(data.AllSeqNums()) > 0, nil
+}
