@@ -4,7 +4,4 @@ package detect
 
 import "context"
 
-func (o *Options) Discover(ctx context.Context, addr Address) ([]SourceResult, []Candidate, *Provider) {
-	return nil, nil, nil
-}
 func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network { return Network{} }

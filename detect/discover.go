@@ -1,0 +1,322 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Discovery source names, in merge priority order.
+const (
+	SourceProviders  = "providers"
+	SourceAutoconfig = "autoconfig"
+	SourceSRV        = "srv"
+	SourceMX         = "mx"
+	SourceGuess      = "guess"
+)
+
+// maxDiscovery caps the whole discovery step.
+const maxDiscovery = 10 * time.Second
+
+// Discover asks every source concurrently and returns each source's outcome (in
+// priority order), the merged candidates (deduplicated, first source wins) and the
+// provider recognised by domain or by MX, or nil.
+func (o *Options) Discover(ctx context.Context, addr Address) ([]SourceResult, []Candidate, *Provider) {
+	ctx, cancel := context.WithTimeout(ctx, maxDiscovery)
+	defer cancel()
+	type job struct {
+		name string
+		run  func(context.Context) (SourceResult, *Provider)
+	}
+	jobs := []job{
+		{SourceProviders, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverProviders(addr) }},
+		{SourceAutoconfig, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverAutoconfig(ctx, addr), nil }},
+		{SourceSRV, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverSRV(ctx, addr), nil }},
+		{SourceMX, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverMX(ctx, addr) }},
+		{SourceGuess, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverGuess(ctx, addr), nil }},
+	}
+	results := make([]SourceResult, len(jobs))
+	providers := make([]*Provider, len(jobs))
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start := time.Now()
+			r, p := j.run(ctx)
+			r.Source = j.name
+			r.ElapsedMS = time.Since(start).Milliseconds()
+			r.Found = len(r.Servers) > 0
+			if r.Servers == nil {
+				r.Servers = []Candidate{}
+			}
+			for k := range r.Servers {
+				r.Servers[k].Source = j.name
+			}
+			results[i], providers[i] = r, p
+			o.progress(Event{Source: &results[i]})
+		}()
+	}
+	wg.Wait()
+
+	var provider *Provider
+	for _, p := range providers {
+		if p != nil {
+			provider = p
+			break
+		}
+	}
+	return results, mergeCandidates(results), provider
+}
+
+// mergeCandidates concatenates the sources' servers in priority order, dropping repeats.
+func mergeCandidates(results []SourceResult) []Candidate {
+	seen := map[ProbeKey]bool{}
+	var out []Candidate
+	for _, r := range results {
+		for _, c := range r.Servers {
+			k := ProbeKey{c.Protocol, strings.ToLower(c.Host), c.Port, c.Security}
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (o *Options) discoverProviders(addr Address) (SourceResult, *Provider) {
+	if o.Providers == nil {
+		return SourceResult{Detail: "no provider knowledge base loaded"}, nil
+	}
+	p := o.Providers.ByDomain(addr.Domain)
+	if p == nil {
+		return SourceResult{Detail: fmt.Sprintf("%s is not in the knowledge base (%d providers)", addr.Domain, len(o.Providers.Providers))}, nil
+	}
+	return SourceResult{Detail: p.Name, Servers: p.Candidates(addr, SourceProviders)}, p
+}
+
+func (o *Options) discoverAutoconfig(ctx context.Context, addr Address) SourceResult {
+	cands, tried, err := o.fetchAutoconfig(ctx, addr.Domain, addr)
+	r := SourceResult{Detail: strings.Join(tried, "; "), Servers: cands}
+	if err != nil && len(cands) == 0 {
+		r.Error = "no autoconfig document: " + err.Error()
+	}
+	return r
+}
+
+// srvServices are the RFC 6186 / RFC 8314 services, with the protocol and security each implies.
+var srvServices = []struct {
+	service string
+	proto   Protocol
+	sec     Security
+}{
+	{"submissions", SMTP, SecurityTLS},
+	{"submission", SMTP, SecurityStartTLS},
+	{"imaps", IMAP, SecurityTLS},
+	{"imap", IMAP, SecurityStartTLS},
+	{"pop3s", POP3, SecurityTLS},
+	{"pop3", POP3, SecurityStartTLS},
+}
+
+func (o *Options) discoverSRV(ctx context.Context, addr Address) SourceResult {
+	type answer struct {
+		notes []string
+		cands []Candidate
+		err   error
+	}
+	answers := make([]answer, len(srvServices))
+	var wg sync.WaitGroup
+	for i, s := range srvServices {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, recs, err := o.resolver().LookupSRV(ctx, s.service, "tcp", addr.Domain)
+			if err != nil {
+				answers[i].err = err
+				return
+			}
+			sort.SliceStable(recs, func(a, b int) bool {
+				if recs[a].Priority != recs[b].Priority {
+					return recs[a].Priority < recs[b].Priority
+				}
+				return recs[a].Weight > recs[b].Weight
+			})
+			for _, rec := range recs {
+				target := strings.ToLower(strings.TrimSuffix(rec.Target, "."))
+				if target == "" {
+					answers[i].notes = append(answers[i].notes, "_"+s.service+": not offered")
+					continue
+				}
+				answers[i].notes = append(answers[i].notes, fmt.Sprintf("_%s: %s:%d", s.service, target, rec.Port))
+				answers[i].cands = append(answers[i].cands, Candidate{Protocol: s.proto, Host: target, Port: int(rec.Port), Security: s.sec, Username: addr.String()})
+			}
+		}()
+	}
+	wg.Wait()
+	var r SourceResult
+	var notes, errs []string
+	for i, a := range answers {
+		notes = append(notes, a.notes...)
+		r.Servers = append(r.Servers, a.cands...)
+		if a.err != nil && !isNotFound(a.err) {
+			errs = append(errs, "_"+srvServices[i].service+": "+a.err.Error())
+		}
+	}
+	r.Detail = strings.Join(notes, "; ")
+	if len(notes) == 0 {
+		r.Detail = "no SRV records"
+	}
+	if len(errs) > 0 {
+		r.Error = strings.Join(errs, "; ")
+	}
+	return r
+}
+
+func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *Provider) {
+	mxs, err := o.resolver().LookupMX(ctx, addr.Domain)
+	if err != nil {
+		r := SourceResult{Detail: "no MX records"}
+		if !isNotFound(err) {
+			r.Error = err.Error()
+		}
+		return r, nil
+	}
+	sort.SliceStable(mxs, func(a, b int) bool { return mxs[a].Pref < mxs[b].Pref })
+	var hosts []string
+	for _, mx := range mxs {
+		if h := strings.ToLower(strings.TrimSuffix(mx.Host, ".")); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	r := SourceResult{Detail: "MX " + strings.Join(hosts, ", ")}
+	for _, h := range hosts {
+		if p := o.Providers.ByMX(h); p != nil {
+			r.Detail += "; hosted by " + p.Name
+			r.Servers = p.Candidates(addr, SourceMX)
+			return r, p
+		}
+	}
+	// Not a known provider: the MX host's own domain may publish autoconfig.
+	for _, d := range mxDomains(hosts, addr.Domain) {
+		cands, _, err := o.fetchAutoconfig(ctx, d, addr)
+		if err == nil && len(cands) > 0 {
+			r.Detail += "; autoconfig of " + d
+			r.Servers = cands
+			return r, nil
+		}
+	}
+	return r, nil
+}
+
+// mxDomains derives the domains worth asking for autoconfig from MX host names:
+// the host minus its first label, and its last two labels, excluding the address domain.
+func mxDomains(hosts []string, own string) []string {
+	seen := map[string]bool{own: true}
+	var out []string
+	for _, h := range hosts {
+		labels := strings.Split(h, ".")
+		var cands []string
+		if len(labels) > 2 {
+			cands = append(cands, strings.Join(labels[1:], "."))
+		}
+		if len(labels) >= 2 {
+			cands = append(cands, strings.Join(labels[len(labels)-2:], "."))
+		}
+		for _, d := range cands {
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+		if len(out) >= 2 {
+			break
+		}
+	}
+	return out
+}
+
+// guesses are the host names tried when no source knows the domain.
+var guesses = []struct {
+	prefix string
+	protos []Protocol
+}{
+	{"smtp.", []Protocol{SMTP}},
+	{"mail.", []Protocol{SMTP, IMAP, POP3}},
+	{"", []Protocol{SMTP, IMAP, POP3}},
+	{"imap.", []Protocol{IMAP}},
+	{"pop.", []Protocol{POP3}},
+	{"pop3.", []Protocol{POP3}},
+}
+
+func (o *Options) discoverGuess(ctx context.Context, addr Address) SourceResult {
+	found := make([]bool, len(guesses))
+	var wg sync.WaitGroup
+	for i, g := range guesses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ips, err := o.resolver().LookupHost(ctx, g.prefix+addr.Domain)
+			found[i] = err == nil && len(ips) > 0
+		}()
+	}
+	wg.Wait()
+	var r SourceResult
+	var names []string
+	for i, g := range guesses {
+		if !found[i] {
+			continue
+		}
+		host := g.prefix + addr.Domain
+		names = append(names, host)
+		for _, p := range g.protos {
+			switch p {
+			case SMTP:
+				r.Servers = append(r.Servers,
+					Candidate{Protocol: SMTP, Host: host, Port: 465, Security: SecurityTLS},
+					Candidate{Protocol: SMTP, Host: host, Port: 587, Security: SecurityStartTLS})
+			case IMAP:
+				r.Servers = append(r.Servers,
+					Candidate{Protocol: IMAP, Host: host, Port: 993, Security: SecurityTLS},
+					Candidate{Protocol: IMAP, Host: host, Port: 143, Security: SecurityStartTLS})
+			case POP3:
+				r.Servers = append(r.Servers,
+					Candidate{Protocol: POP3, Host: host, Port: 995, Security: SecurityTLS},
+					Candidate{Protocol: POP3, Host: host, Port: 110, Security: SecurityStartTLS})
+			}
+		}
+	}
+	if len(names) == 0 {
+		r.Detail = "none of smtp., mail., imap., pop., pop3. or the bare domain resolves"
+	} else {
+		r.Detail = "resolves: " + strings.Join(names, ", ")
+	}
+	// Guesses are ordered so the most specific name of each protocol comes first.
+	sort.SliceStable(r.Servers, func(a, b int) bool {
+		return guessRank(r.Servers[a].Host, addr.Domain) < guessRank(r.Servers[b].Host, addr.Domain)
+	})
+	return r
+}
+
+func guessRank(host, domain string) int {
+	switch host {
+	case domain:
+		return 2
+	case "mail." + domain:
+		return 1
+	default:
+		return 0
+	}
+}
+
+// isNotFound reports a DNS "no such name/record" answer, which is an outcome, not an error.
+func isNotFound(err error) bool {
+	var dnsErr *net.DNSError
+	return errors.As(err, &dnsErr) && dnsErr.IsNotFound
+}
