@@ -33,8 +33,10 @@ type Provider struct {
 	MXSuffixes []string         `yaml:"mx_suffixes"`
 	Servers    []ProviderServer `yaml:"servers"`
 	// Username is "address" (full address) or "localpart".
-	Username string        `yaml:"username"`
-	Notes    ProviderNotes `yaml:"notes"`
+	Username string `yaml:"username"`
+	// Relay marks an outgoing-only relay service (SendGrid, SES …) with no mailboxes.
+	Relay bool          `yaml:"relay"`
+	Notes ProviderNotes `yaml:"notes"`
 }
 
 // ProviderServer is one server endpoint of a provider.
