@@ -208,10 +208,18 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 	if rep.Network.Port25 == "intercepted" {
 		w = append(w, "Something on this network intercepts port 25 and answers in the server's place: never send a password there.")
 	}
-	for host, n := range rep.FailedLogins {
+	hosts := make([]string, 0, len(rep.FailedLogins))
+	for host := range rep.FailedLogins {
+		hosts = append(hosts, host)
+	}
+	sort.Strings(hosts)
+	for _, host := range hosts {
+		n := rep.FailedLogins[host]
+		s := fmt.Sprintf("%s rejected the password for %d user name(s) we tried", host, n)
 		if n >= MaxFailedLogins {
-			w = append(w, fmt.Sprintf("%s rejected %d logins; we stopped trying there so the account is not locked.", host, n))
+			s += "; we stopped trying there so the account is not locked"
 		}
+		w = append(w, s+".")
 	}
 	if o.Password == "" {
 		w = append(w, "No password given: the recommendation is unverified (servers reached, logins not tested).")

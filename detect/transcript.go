@@ -66,7 +66,7 @@ func (t *Transcript) Lines() []string {
 	defer t.mu.Unlock()
 	t.flushLocked('C')
 	t.flushLocked('S')
-	out := append([]string(nil), t.lines...)
+	out := append(make([]string, 0, len(t.lines)+1), t.lines...)
 	if t.dropped > 0 {
 		out = append(out, "-- "+strconv.Itoa(t.dropped)+" more lines not recorded")
 	}

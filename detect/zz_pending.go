@@ -4,4 +4,6 @@ package detect
 
 import "context"
 
-func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network { return Network{} }
+func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network {
+	return unknownNetwork("network check not built yet")
+}
