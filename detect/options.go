@@ -57,7 +57,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives debug logs; nil discards them. It never receives a password.
 	Logger *slog.Logger
-	// Progress, when set, is called from engine goroutines as results arrive.
+	// Progress, when set, is called as results arrive, from several engine goroutines
+	// at once: it must be safe for concurrent use and return quickly.
 	Progress func(Event)
 	// Network overrides the network check (tests, GUI demo); nil means the real one.
 	Network func(ctx context.Context) Network

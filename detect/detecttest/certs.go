@@ -28,9 +28,18 @@ var serial atomic.Int64
 // NewCA makes a new CA named name.
 func NewCA(t T, name string) *CA {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca, err := MakeCA(name)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return ca
+}
+
+// MakeCA is NewCA for callers without a test (the demo mode).
+func MakeCA(name string) (*CA, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(serial.Add(1)),
@@ -43,13 +52,13 @@ func NewCA(t T, name string) *CA {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	return &CA{Cert: c, Key: key}
+	return &CA{Cert: c, Key: key}, nil
 }
 
 // PEM returns the CA certificate in PEM form (for --ca files).
@@ -68,9 +77,18 @@ type CertOpts struct {
 // Leaf issues a server certificate for names (DNS names or IP addresses).
 func (ca *CA) Leaf(t T, opts CertOpts, names ...string) tls.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := ca.MakeLeaf(opts, names...)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return c
+}
+
+// MakeLeaf is Leaf for callers without a test.
+func (ca *CA) MakeLeaf(opts CertOpts, names ...string) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(serial.Add(1)),
@@ -97,13 +115,13 @@ func (ca *CA) Leaf(t T, opts CertOpts, names ...string) tls.Certificate {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
-		t.Fatal(err)
+		return tls.Certificate{}, err
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // ServerTLS returns a server tls.Config presenting cert.

@@ -100,6 +100,7 @@ func (s *IMAPServer) Append(user string, raw []byte) error {
 // Close stops the server.
 func (s *IMAPServer) Close() {
 	_ = s.srv.Close()
+	_ = s.ln.Close() // Close misses a listener that Serve had not registered yet
 	<-s.done
 }
 

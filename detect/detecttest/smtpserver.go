@@ -118,6 +118,8 @@ func (s *SMTPServer) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = s.srv.Shutdown(ctx)
+	// Shutdown misses a listener that Serve had not registered yet.
+	_ = s.ln.Close()
 	<-s.done
 }
 

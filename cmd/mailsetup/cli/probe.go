@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -146,8 +147,12 @@ func readPassword(env Env, fromStdin bool, address string) (string, error) {
 	return pw, nil
 }
 
+// progressPrinter prints progress lines; the engine calls it from several goroutines.
 func progressPrinter(w io.Writer) func(detect.Event) {
+	var mu sync.Mutex
 	return func(e detect.Event) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case e.Source != nil:
 			state := "not found"
