@@ -1,0 +1,99 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/detecttest/realmail"
+)
+
+// TestProbeRealServers runs `mailsetup probe --dns --ca` against real Postfix and
+// Dovecot on loopback: the modern setup must be verified over TLS, the legacy one with
+// CRAM-MD5 on clear-text ports without any consent to send the password in clear.
+func TestProbeRealServers(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		setup realmail.Setup
+		args  []string
+		check func(t *testing.T, s *realmail.Servers, rep *detect.Report)
+	}{
+		{setup: realmail.Modern, args: []string{"--send-test"}, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
+			o, in := rep.Recommended.Outgoing, rep.Recommended.Incoming
+			if o == nil || o.Host != s.Host || o.Port != s.Ports["submissions"] || o.Security != detect.SecurityTLS || !o.Verified {
+				t.Errorf("outgoing = %+v, want %s:%d tls verified", o, s.Host, s.Ports["submissions"])
+			}
+			if in == nil || in.Protocol != detect.IMAP || in.Port != s.Ports["imaps"] || in.Security != detect.SecurityTLS || !in.Verified {
+				t.Errorf("incoming = %+v, want imap %d tls verified", in, s.Ports["imaps"])
+			}
+			if st := rep.SendTest; st == nil || !st.Found {
+				t.Errorf("send test = %+v", st)
+			} else {
+				t.Logf("send test round trip through Postfix and Dovecot: %d ms", st.RoundTrip)
+			}
+			for _, p := range rep.Probes {
+				if p.Port == s.Ports["submission"] && p.Security == detect.SecurityStartTLS {
+					if p.Status != detect.StatusOK || !p.Verified {
+						t.Errorf("587-role STARTTLS: %s %s", p.Status, p.Error)
+					}
+				}
+				if p.Port == s.Ports["submission"] && p.Security == detect.SecurityNone && p.Status == detect.StatusOK && p.Verified {
+					t.Errorf("logged in on the clear submission port: %+v", p)
+				}
+			}
+		}},
+		{setup: realmail.Legacy, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
+			o, in := rep.Recommended.Outgoing, rep.Recommended.Incoming
+			if o == nil || o.Security != detect.SecurityNone || o.Auth != "CRAM-MD5" || !o.Verified {
+				t.Errorf("outgoing = %+v, want CRAM-MD5 on a clear port, verified", o)
+			}
+			if in == nil || in.Protocol != detect.IMAP || in.Security != detect.SecurityNone || in.Auth != "CRAM-MD5" || !in.Verified {
+				t.Errorf("incoming = %+v, want IMAP CRAM-MD5 verified", in)
+			}
+			for _, p := range rep.Probes {
+				if p.Verified && p.AuthUsed != "CRAM-MD5" {
+					t.Errorf("%s:%d logged in with %s: a clear-text password was sent without consent", p.Host, p.Port, p.AuthUsed)
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(string(tt.setup), func(t *testing.T) {
+			t.Parallel()
+			domain := string(tt.setup) + ".test"
+			pass := "Real-" + string(tt.setup) + "-Pa55"
+			s := realmail.Start(t, realmail.Config{Setup: tt.setup, Domain: domain, Users: map[string]string{"alice": pass}})
+			var out, errb bytes.Buffer
+			env := Env{Stdin: strings.NewReader(pass + "\n"), Stdout: &out, Stderr: &errb,
+				Base: detect.Options{SkipNetwork: true}}
+			args := append([]string{"probe", "--password-stdin", "--json", "--dns", s.DNS, "--ca", s.CAFile, "--timeout", "5s"}, tt.args...)
+			start := time.Now()
+			code := Main(context.Background(), append(args, "alice@"+domain), env)
+			t.Logf("%s: probe took %v (servers started in %v)", tt.setup, time.Since(start), s.Startup)
+			var rep detect.Report
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("exit %d, no JSON: %v\n%s\n%s", code, err, out.String(), errb.String())
+			}
+			if code != ExitOK {
+				t.Errorf("exit %d, want 0", code)
+			}
+			tt.check(t, s, &rep)
+			all := out.String() + errb.String()
+			for _, secret := range []string{pass, base64.StdEncoding.EncodeToString([]byte(pass)), base64.StdEncoding.EncodeToString([]byte("\x00alice@" + domain + "\x00" + pass))} {
+				if strings.Contains(all, secret) {
+					t.Errorf("password form %q in the output", secret)
+				}
+			}
+			if t.Failed() {
+				for _, p := range rep.Probes {
+					t.Logf("%s %s:%d %s → %s %s", p.Protocol, p.Host, p.Port, p.Security, p.Status, p.Error)
+				}
+			}
+		})
+	}
+}
