@@ -60,6 +60,11 @@ type Options struct {
 	// Progress, when set, is called as results arrive, from several engine goroutines
 	// at once: it must be safe for concurrent use and return quickly.
 	Progress func(Event)
+	// CaptivePortalURL is fetched to detect a captive portal (expects 204, empty);
+	// empty means DefaultCaptivePortalURL, "off" skips the check.
+	CaptivePortalURL string
+	// PublicIPURL answers this network's public address as plain text; empty skips it.
+	PublicIPURL string
 	// Network overrides the network check (tests, GUI demo); nil means the real one.
 	Network func(ctx context.Context) Network
 }
