@@ -10,11 +10,14 @@ const Usage = `usage: mailsetup                      open the window
        mailsetup --demo               open the window on built-in demo servers
        mailsetup --version            print version and commit
        mailsetup probe [flags] ADDRESS find and verify an account's settings
+       mailsetup netcheck [--json] [--dns HOST:PORT] [ADDRESS]
+                                      what this network allows (port 25 blocked? intercepted?)
        mailsetup help                 this text`
 
 // Commands maps subcommand names to their functions.
 var Commands = map[string]func(context.Context, []string, Env) int{
-	"probe": Probe,
+	"probe":    Probe,
+	"netcheck": Netcheck,
 }
 
 // IsCommand reports whether name is a headless subcommand.
