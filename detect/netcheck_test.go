@@ -156,7 +156,9 @@ func TestCaptivePortal(t *testing.T) {
 		want    string
 	}{
 		{"open network", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }, "false"},
-		{"portal redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "http://login.hotel.test/", http.StatusFound) }, "true"},
+		{"portal redirect", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "http://login.hotel.test/", http.StatusFound)
+		}, "true"},
 		{"portal page", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("<html>accept terms</html>")) }, "true"},
 	}
 	for _, tt := range tests {

@@ -1,15 +1,53 @@
 package main
 
 import (
+	"crypto/x509"
+	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/mailsetup/mailsetup/cmd/mailsetup/cli"
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/detecttest"
+	"github.com/mailsetup/mailsetup/gui"
 )
 
-// runWindow opens the GUI (wired when the gui package lands).
+// Demo account: the servers of demo.example run inside this process (the same
+// in-process fixtures the tests use), behind a proxy that adds a real round-trip time.
+const (
+	demoDomain   = "demo.example"
+	demoAddress  = "you@demo.example"
+	demoPassword = "demo-password"
+	demoRTT      = 60 * time.Millisecond
+)
+
+// runWindow opens the GUI; --demo first starts the demo servers.
 func runWindow(args []string, db *detect.ProviderDB) {
-	fmt.Fprintln(os.Stderr, cli.Usage)
-	os.Exit(cli.ExitBadInput)
+	fs := flag.NewFlagSet("mailsetup", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "run against built-in demo servers on this computer")
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, cli.Usage)
+		os.Exit(cli.ExitBadInput)
+	}
+	cfg := gui.Config{Base: detect.Options{Providers: db}, Version: version}
+	if os.Getenv("MAILSETUP_TIMING") == "1" {
+		cfg.OnStarted = func(d time.Duration) { fmt.Fprintf(os.Stderr, "first frame after %d ms\n", d.Milliseconds()) }
+	}
+	if *demo {
+		w, err := detecttest.NewWorld(demoDomain, demoAddress, demoPassword)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "mailsetup: demo servers: %v\n", err)
+			os.Exit(1)
+		}
+		defer w.Close()
+		if err := w.Net.AddLatency(demoRTT); err != nil {
+			fmt.Fprintf(os.Stderr, "mailsetup: demo latency: %v\n", err)
+			os.Exit(1)
+		}
+		cfg.Base = detect.Options{Providers: db, Dialer: w.Net, Resolver: w.Net,
+			ExtraRoots: []*x509.Certificate{w.CA.Cert}, CaptivePortalURL: "off", Timeout: 5 * time.Second}
+		cfg.Demo, cfg.DemoAddress, cfg.DemoPassword = true, demoAddress, demoPassword
+	}
+	gui.Main(cfg)
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // Net is a fake network for one test: host names resolve through its table, and a
@@ -14,13 +15,14 @@ import (
 // Unregistered ports are refused, and ports marked Drop hang until the context ends,
 // like a firewall that drops packets. It satisfies detect.Dialer and detect.Resolver.
 type Net struct {
-	mu    sync.Mutex
-	hosts map[string][]string   // name → IPs (for resolvers)
-	ports map[string]string     // "host:port" → real loopback address
-	drop  map[string]bool       // "host:port" or "*:port" → silently dropped
-	mx    map[string][]*net.MX  // domain → MX
-	srv   map[string][]*net.SRV // "_service._proto.name" → SRV
-	dials map[string]int        // "host:port" → number of dials
+	mu      sync.Mutex
+	hosts   map[string][]string   // name → IPs (for resolvers)
+	ports   map[string]string     // "host:port" → real loopback address
+	drop    map[string]bool       // "host:port" or "*:port" → silently dropped
+	mx      map[string][]*net.MX  // domain → MX
+	srv     map[string][]*net.SRV // "_service._proto.name" → SRV
+	dials   map[string]int        // "host:port" → number of dials
+	proxies []*LatencyProxy
 }
 
 // NewNet returns an empty fake network.
@@ -151,4 +153,30 @@ func (n *Net) LookupSRV(_ context.Context, service, proto, name string) (string,
 		return k + ".", s, nil
 	}
 	return "", nil, &net.DNSError{Err: "no such host", Name: k, IsNotFound: true}
+}
+
+// AddLatency puts a LatencyProxy with the given round-trip time in front of every
+// routed port, so probes through this Net see a real network's delays.
+func (n *Net) AddLatency(rtt time.Duration) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for k, target := range n.ports {
+		p, err := NewLatencyProxy(target, rtt)
+		if err != nil {
+			return err
+		}
+		n.ports[k] = p.Addr()
+		n.proxies = append(n.proxies, p)
+	}
+	return nil
+}
+
+// Close stops the latency proxies.
+func (n *Net) Close() {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, p := range n.proxies {
+		p.Close()
+	}
+	n.proxies = nil
 }

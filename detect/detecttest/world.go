@@ -85,6 +85,7 @@ func NewWorld(domain, user, password string) (w *World, err error) {
 
 // Close stops every server of the world.
 func (w *World) Close() {
+	w.Net.Close()
 	for i := len(w.closers) - 1; i >= 0; i-- {
 		w.closers[i]()
 	}

@@ -1,0 +1,173 @@
+package gui
+
+import (
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mailsetup/mailsetup/detect"
+)
+
+// Preference keys, all in one place. Passwords are never stored.
+const (
+	prefRecent     = "recent_addresses"
+	prefPreferPOP3 = "prefer_pop3"
+	maxRecent      = 8
+)
+
+// validateAddress is the address entry's validator (pure; table-tested).
+func validateAddress(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("type your email address")
+	}
+	if _, err := detect.ParseAddress(s); err != nil {
+		msg := err.Error()
+		if i := strings.Index(msg, ": "); i >= 0 && strings.HasPrefix(msg, "detect: bad email address") {
+			msg = msg[i+2:]
+		}
+		return errors.New("not an email address: " + msg)
+	}
+	return nil
+}
+
+// request is what the account screen hands to the check.
+type request struct {
+	address        string
+	password       string
+	username       string
+	preferPOP3     bool
+	allowPlaintext bool
+	caFile         string
+}
+
+type accountScreen struct {
+	address   *widget.Entry
+	password  *widget.Entry
+	username  *widget.Entry
+	incoming  *widget.RadioGroup
+	plaintext *widget.Check
+	caLabel   *widget.Label
+	caFile    string
+	check     *widget.Button
+	message   *widget.Label
+}
+
+// showAccount shows the first screen; message (e.g. "Cancelled") is shown above the form.
+func (u *UI) showAccount(message string) {
+	s := &accountScreen{}
+	u.acct = s
+	s.address = widget.NewEntry()
+	s.address.SetPlaceHolder("you@example.com")
+	s.address.Validator = validateAddress
+	s.password = widget.NewPasswordEntry()
+	s.password.SetPlaceHolder("Password or app password (optional: without it we test everything but the login)")
+	s.username = widget.NewEntry()
+	s.username.SetPlaceHolder("Only if your provider uses a different login name")
+	s.incoming = widget.NewRadioGroup([]string{"IMAP (keeps mail on the server)", "POP3 (downloads mail)"}, nil)
+	s.incoming.Horizontal = true
+	s.incoming.SetSelected(s.incoming.Options[0])
+	if u.app.Preferences().Bool(prefPreferPOP3) {
+		s.incoming.SetSelected(s.incoming.Options[1])
+	}
+	s.plaintext = widget.NewCheck("Allow sending my password unencrypted", nil)
+	plainHelp := widget.NewLabel("Off by default. When on, the password may cross the network in clear text on servers that offer no encryption — anyone on this network could read it. Login methods that never reveal the password (CRAM-MD5) are used without asking.")
+	plainHelp.Wrapping = fyne.TextWrapWord
+	plainHelp.Importance = widget.LowImportance
+	s.caLabel = widget.NewLabel("No extra certificate authority")
+	caButton := widget.NewButtonWithIcon("Trust a CA file…", theme.FolderOpenIcon(), func() {
+		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			defer r.Close()
+			s.caFile = r.URI().Path()
+			if _, err := detect.LoadCAFile(s.caFile); err != nil {
+				s.caFile = ""
+				dialog.ShowError(err, u.win)
+				return
+			}
+			s.caLabel.SetText("Also trusting " + r.URI().Name())
+		}, u.win)
+	})
+	advanced := widget.NewAccordion(widget.NewAccordionItem("Advanced", container.NewVBox(
+		widget.NewForm(widget.NewFormItem("User name", s.username), widget.NewFormItem("Incoming", s.incoming)),
+		s.plaintext, plainHelp,
+		container.NewHBox(caButton, s.caLabel),
+	)))
+
+	s.check = widget.NewButtonWithIcon("Check my settings", theme.SearchIcon(), func() { u.submit() })
+	s.check.Importance = widget.HighImportance
+	s.check.Disable()
+	s.address.OnChanged = func(v string) {
+		if validateAddress(v) == nil {
+			s.check.Enable()
+		} else {
+			s.check.Disable()
+		}
+	}
+	s.address.OnSubmitted = func(string) { u.submit() }
+	s.password.OnSubmitted = func(string) { u.submit() }
+
+	s.message = widget.NewLabel(message)
+	s.message.Importance = widget.WarningImportance
+	s.message.Wrapping = fyne.TextWrapWord
+	if message == "" {
+		s.message.Hide()
+	}
+
+	recent := container.NewHBox()
+	for _, a := range u.app.Preferences().StringList(prefRecent) {
+		recent.Add(widget.NewButton(a, func() { s.address.SetText(a) }))
+	}
+	if u.cfg.Demo {
+		s.address.SetText(u.cfg.DemoAddress)
+		s.password.SetText(u.cfg.DemoPassword)
+	}
+
+	title := widget.NewLabelWithStyle("Make your mail work", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	intro := widget.NewLabel("Type your address and password. We find your servers, try every way to reach them, prove the settings by logging in, and explain anything that fails.")
+	intro.Wrapping = fyne.TextWrapWord
+	form := widget.NewForm(widget.NewFormItem("Email address", s.address), widget.NewFormItem("Password", s.password))
+	var recentRow fyne.CanvasObject = container.NewVBox()
+	if len(recent.Objects) > 0 {
+		recentRow = container.NewVBox(widget.NewLabel("Recent:"), container.NewHScroll(recent))
+	}
+	content := container.NewVBox(title, intro, s.message, form, recentRow, advanced, container.NewHBox(s.check))
+	u.setContent("account", container.NewPadded(container.NewVScroll(content)))
+	u.win.Canvas().Focus(s.address)
+}
+
+// submit starts a check when the address is valid.
+func (u *UI) submit() {
+	s := u.acct
+	if s == nil || validateAddress(s.address.Text) != nil {
+		return
+	}
+	req := request{
+		address:        strings.TrimSpace(s.address.Text),
+		password:       s.password.Text,
+		username:       strings.TrimSpace(s.username.Text),
+		preferPOP3:     s.incoming.Selected == s.incoming.Options[1],
+		allowPlaintext: s.plaintext.Checked,
+		caFile:         s.caFile,
+	}
+	u.rememberAddress(req.address)
+	u.app.Preferences().SetBool(prefPreferPOP3, req.preferPOP3)
+	u.startCheck(req)
+}
+
+// rememberAddress keeps the recent addresses (never passwords), newest first.
+func (u *UI) rememberAddress(a string) {
+	list := []string{a}
+	for _, x := range u.app.Preferences().StringList(prefRecent) {
+		if x != a && len(list) < maxRecent {
+			list = append(list, x)
+		}
+	}
+	u.app.Preferences().SetStringList(prefRecent, list)
+}

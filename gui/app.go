@@ -1,0 +1,128 @@
+// Package gui is the window of Mail Setup Assistant: Fyne screens that render what the
+// detect engine reports. It never dials; the engine runs off the UI goroutine and every
+// widget change goes through fyne.Do.
+package gui
+
+import (
+	"context"
+	_ "embed"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mailsetup/mailsetup/detect"
+)
+
+// AppID is the application ID; FyneApp.toml's ID must be the same (a test compares them).
+const AppID = "net.mailsetup.assistant"
+
+//go:embed icon.png
+var iconPNG []byte
+
+// Icon is the application icon (a copy of assets/icon.png, which packaging uses).
+var Icon = fyne.NewStaticResource("icon.png", iconPNG)
+
+// Engine runs a check; detect.Run is the real one.
+type Engine func(ctx context.Context, address string, opts detect.Options) (*detect.Report, error)
+
+// Config is what the window needs from main.
+type Config struct {
+	// Engine defaults to detect.Run.
+	Engine Engine
+	// Base holds the engine options main prepared (providers; the demo's network).
+	Base detect.Options
+	// Background runs long work; default `go f()`. Tests run it synchronously.
+	Background func(func())
+	// Demo shows the demo banner and prefills the demo account.
+	Demo         bool
+	DemoAddress  string
+	DemoPassword string
+	// Version is shown in the about box.
+	Version string
+	// OnStarted is called once the first frame is up (timing in the smoke test).
+	OnStarted func(time.Duration)
+}
+
+// UI is the window and its current screen.
+type UI struct {
+	app    fyne.App
+	win    fyne.Window
+	cfg    Config
+	cancel context.CancelFunc
+	// run counts checks, so results of a cancelled check are dropped.
+	run int
+	// screen names the visible screen (for tests): account, checking, result.
+	screen string
+	acct   *accountScreen
+	check  *checkingScreen
+	result *resultScreen
+}
+
+// New builds the window on a.
+func New(a fyne.App, cfg Config) *UI {
+	if cfg.Engine == nil {
+		cfg.Engine = detect.Run
+	}
+	if cfg.Background == nil {
+		cfg.Background = func(f func()) { go f() }
+	}
+	u := &UI{app: a, cfg: cfg}
+	u.win = a.NewWindow("Mail Setup Assistant")
+	u.win.SetIcon(Icon)
+	u.win.Resize(fyne.NewSize(980, 700))
+	u.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Help",
+		fyne.NewMenuItem("About Mail Setup Assistant", u.showAbout))))
+	u.showAccount("")
+	return u
+}
+
+// Window returns the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// Main creates the app, opens the window and runs until it is closed.
+func Main(cfg Config) {
+	start := time.Now()
+	a := app.NewWithID(AppID)
+	a.SetIcon(Icon)
+	u := New(a, cfg)
+	if cfg.OnStarted != nil {
+		a.Lifecycle().SetOnStarted(func() { cfg.OnStarted(time.Since(start)) })
+	}
+	u.win.ShowAndRun()
+}
+
+func (u *UI) setContent(name string, c fyne.CanvasObject) {
+	u.screen = name
+	if u.cfg.Demo {
+		banner := widget.NewLabel("Demo mode: the servers of " + domainOf(u.cfg.DemoAddress) + " run on this computer; every result below is a real check against them.")
+		banner.Importance = widget.WarningImportance
+		banner.Wrapping = fyne.TextWrapWord
+		c = container.NewBorder(banner, nil, nil, nil, c)
+	}
+	u.win.SetContent(c)
+}
+
+func (u *UI) showAbout() {
+	v := u.cfg.Version
+	if v == "" {
+		v = "dev"
+	}
+	dialog.ShowCustom("About Mail Setup Assistant", "Close", container.NewVBox(
+		widget.NewIcon(Icon),
+		widget.NewLabelWithStyle("Mail Setup Assistant "+v, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		widget.NewLabel("Finds your mail servers, proves the settings by logging in,\nand explains every failure in plain words."),
+	), u.win)
+}
+
+func domainOf(addr string) string {
+	for i := len(addr) - 1; i >= 0; i-- {
+		if addr[i] == '@' {
+			return addr[i+1:]
+		}
+	}
+	return addr
+}
