@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/mailsetup
 
-.PHONY: deps build run demo test check unit fuzz bench clean
+.PHONY: deps build run demo test check unit smoke fuzz dist clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,10 +29,21 @@ check:
 unit:
 	$(GO) test -race -shuffle=on -timeout 20m ./...
 
-test: deps check unit
+# smoke: the real binary under Xvfb, screenshots into docs/screenshots.
+smoke: build
+	scripts/smoke-gui.sh $(BIN)
 
+test: deps check unit smoke
+
+dist: deps
+	VERSION=$(VERSION) scripts/dist.sh
+
+# fuzz: each fuzz target for FUZZTIME (default 1m); `make test` runs their seed corpora.
+FUZZTIME ?= 1m
 fuzz:
-	@scripts/fuzz.sh
+	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseAddress$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseClientConfig$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect -run '^$$' -fuzz '^FuzzLoadProviders$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin dist

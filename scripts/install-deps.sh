@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(
   # Fyne (cgo, OpenGL, X11) and a virtual display for the window smoke test
-  gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth imagemagick
+  gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth x11-utils xdotool imagemagick
   # real mail servers and tools for the integration tests
   postfix dovecot-core dovecot-imapd dovecot-pop3d swaks
   libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl

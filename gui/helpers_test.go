@@ -1,0 +1,46 @@
+package gui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/widget"
+)
+
+// textsOf collects the text of every label, button and card under o, including the
+// contents of accordions that are closed.
+func textsOf(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *widget.Button:
+			b.WriteString(w.Text + "\n")
+		case *widget.Card:
+			b.WriteString(w.Title + "\n")
+			if w.Content != nil {
+				walk(w.Content)
+			}
+		case *widget.Accordion:
+			for _, it := range w.Items {
+				b.WriteString(it.Title + "\n")
+				walk(it.Detail)
+			}
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			r := w.CreateRenderer()
+			for _, c := range r.Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
+}
+
+func allText(u *UI) string { return textsOf(u.win.Content()) }
