@@ -6,6 +6,7 @@ package gui
 import (
 	"context"
 	_ "embed"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -53,6 +54,7 @@ type UI struct {
 	win    fyne.Window
 	cfg    Config
 	cancel context.CancelFunc
+	doMu   sync.Mutex
 	// run counts checks, so results of a cancelled check are dropped.
 	run int
 	// screen names the visible screen (for tests): account, checking, result.

@@ -76,7 +76,7 @@ func (u *UI) startCheck(req request) {
 		opts.ExtraRoots = append(append(opts.ExtraRoots[:0:0], opts.ExtraRoots...), certs...)
 	}
 	opts.Progress = func(e detect.Event) {
-		fyne.Do(func() {
+		u.do(func() {
 			if u.run == run {
 				s.apply(e)
 			}
@@ -85,7 +85,7 @@ func (u *UI) startCheck(req request) {
 	address := req.address
 	u.cfg.Background(func() {
 		rep, err := u.cfg.Engine(ctx, address, opts)
-		fyne.Do(func() {
+		u.do(func() {
 			if u.run != run {
 				return // cancelled or superseded: its result is dropped
 			}
@@ -99,12 +99,20 @@ func (u *UI) startCheck(req request) {
 	})
 }
 
+// do runs f on the UI goroutine through fyne.Do. The mutex serialises callers: the real
+// driver already runs f on one goroutine, but the test driver runs it on the caller's.
+func (u *UI) do(f func()) {
+	u.doMu.Lock()
+	defer u.doMu.Unlock()
+	fyne.Do(f)
+}
+
 // cancelCheck stops the running check at once and returns to the account screen.
 func (u *UI) cancelCheck() {
+	u.run++ // before cancel: the engine's last callback must see the new run
 	if u.cancel != nil {
 		u.cancel()
 	}
-	u.run++
 	u.showAccount("Cancelled. Nothing was changed; check again whenever you like.")
 }
 

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +98,17 @@ func TestProbeRealServers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestREADMEExample prints a real human-readable run against real Postfix and Dovecot,
+// for the README (README_EXAMPLE=1 go test -run TestREADMEExample -v ./cmd/mailsetup/cli).
+func TestREADMEExample(t *testing.T) {
+	if os.Getenv("README_EXAMPLE") != "1" {
+		t.Skip("set README_EXAMPLE=1 to print the README's example run")
+	}
+	s := realmail.Start(t, realmail.Config{Setup: realmail.Modern, Domain: "example.test", Users: map[string]string{"alice": "secret-Pa55"}})
+	var out, errb bytes.Buffer
+	env := Env{Stdin: strings.NewReader("secret-Pa55\n"), Stdout: &out, Stderr: &errb, Base: detect.Options{SkipNetwork: true}}
+	code := Main(context.Background(), []string{"probe", "--password-stdin", "--dns", s.DNS, "--ca", s.CAFile, "alice@example.test"}, env)
+	fmt.Printf("exit %d\n%s", code, out.String())
 }
