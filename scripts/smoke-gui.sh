@@ -5,14 +5,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-bin/mailsetup}
-out=docs/screenshots
+out=${SCREENSHOTS:-bin/screenshots}  # SCREENSHOTS=docs/screenshots refreshes the README images
 mkdir -p "$out"
 export LANG=en_US.UTF-8
 display=:$((90 + RANDOM % 100))
 Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/tmp/smoke-xvfb.log 2>&1 &
 xvfb=$!
 log=$(mktemp)
-cleanup() { kill "${app:-0}" 2>/dev/null || true; kill "$xvfb" 2>/dev/null || true; rm -f "$log"; }
+cleanup() { [ -n "${app:-}" ] && kill "$app" 2>/dev/null; kill "$xvfb" 2>/dev/null; rm -f "$log"; true; }
 trap cleanup EXIT
 export DISPLAY=$display
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
