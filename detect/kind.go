@@ -45,6 +45,7 @@ const (
 	KindRelayOpen            Kind = "relay_by_ip"
 	KindLoginDisabled        Kind = "login_disabled"
 	KindImplicitTLSPort      Kind = "expects_tls"
+	KindPOPBeforeSMTP        Kind = "pop_before_smtp"
 )
 
 // Failure is the one typed error that crosses from the engine into front ends.
@@ -238,7 +239,7 @@ func classifyCert(err error) (Kind, bool) {
 // StatusFor maps a failure kind to the probe status the report shows.
 func StatusFor(k Kind) Status {
 	switch k {
-	case KindOK, KindUnverified, KindRelayOpen:
+	case KindOK, KindUnverified, KindRelayOpen, KindPOPBeforeSMTP:
 		return StatusOK
 	case KindTimeout, KindCanceled:
 		return StatusTimeout

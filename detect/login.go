@@ -20,6 +20,10 @@ type Login struct {
 	From string
 	// Gate enforces the per-server cap of failed logins; shared by all probes of a run.
 	Gate *LoginGate
+	// SMTPDone, when set, is closed once every SMTP probe of the run has finished; POP3
+	// logins wait for it, so a POP-before-SMTP server's relay answer is not changed by
+	// a POP3 login of the same run.
+	SMTPDone <-chan struct{}
 }
 
 // hasPassword reports whether a login should be attempted.

@@ -232,6 +232,13 @@ func (o *Options) pop3Login(ctx context.Context, p *probeRun, pc *pop3Conn, key 
 	if f != nil {
 		return f
 	}
+	if login.SMTPDone != nil {
+		select {
+		case <-login.SMTPDone:
+		case <-ctx.Done():
+			return Classify("auth", ctx.Err())
+		}
+	}
 	return o.loginLoop(ctx, p, key, login, func(user string) (string, *Failure) {
 		var last *Failure
 		for _, m := range mechs {
@@ -334,6 +341,20 @@ func (d connDialer) Dial(_, _ string) (net.Conn, error) {
 	return d.conn, nil
 }
 
+// loginPOP3 connects and logs in as username; the caller stops the connection.
+func (o *Options) loginPOP3(ctx context.Context, p *probeRun, key ProbeKey, login *Login, username string) (*pop3Conn, error) {
+	pc, f := o.dialPOP3(ctx, p, key)
+	if f != nil {
+		return nil, f
+	}
+	one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
+	if f := o.pop3Login(ctx, p, pc, key, one); f != nil {
+		pc.stop()
+		return nil, f
+	}
+	return pc, nil
+}
+
 // maxPOP3Scan caps how many of the newest messages FindMessage inspects.
 const maxPOP3Scan = 50
 
@@ -342,15 +363,11 @@ func (o *Options) findPOP3(ctx context.Context, key ProbeKey, login *Login, user
 	p := o.startProbe(key, login.password())
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
-	pc, f := o.dialPOP3(ctx, p, key)
-	if f != nil {
-		return false, f
+	pc, err := o.loginPOP3(ctx, p, key, login, username)
+	if err != nil {
+		return false, err
 	}
 	defer pc.stop()
-	one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
-	if f := o.pop3Login(ctx, p, pc, key, one); f != nil {
-		return false, f
-	}
 	// The mailbox work is go-pop3's; it starts after a greeting, so give it one.
 	c, err := pop3.New(pop3.Opt{Host: key.Host, Port: key.Port,
 		Dialer: connDialer{&prefixConn{Conn: limitLines(pc.rec), prefix: []byte("+OK mailsetup ready\r\n")}}}).NewConn()

@@ -50,6 +50,9 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 		if r.Relay == RelayAccepted && !r.Verified {
 			k = KindRelayOpen
 		}
+		if r.Relay == RelayAfterPOP3 {
+			k = KindPOPBeforeSMTP
+		}
 		r.Status = StatusOK
 		r.Diagnosis = DiagnosisFor(&Failure{Kind: k})
 		return r
@@ -78,6 +81,8 @@ func (p *probeRun) finishCtx(ctx context.Context, f *Failure) ProbeResult {
 const (
 	RelayAccepted = "accepted"
 	RelayRejected = "rejected"
+	// RelayAfterPOP3 means the server relays only after a POP3 login from this address.
+	RelayAfterPOP3 = "after_pop3"
 )
 
 func scrub(s string, secrets []string) string {

@@ -35,6 +35,8 @@ func outgoingRank(r ProbeResult) int {
 		return 7 // clear-text login, which only happens with the user's consent
 	case r.Relay == RelayAccepted:
 		return 8
+	case r.Relay == RelayAfterPOP3:
+		return 9
 	case hasChallenge(r.AuthMechanisms):
 		return 6
 	default:
@@ -83,7 +85,7 @@ func usable(r ProbeResult, withPassword bool) bool {
 		return false
 	}
 	if withPassword {
-		return r.Verified || r.Relay == RelayAccepted
+		return r.Verified || r.Relay == RelayAccepted || r.Relay == RelayAfterPOP3
 	}
 	return true
 }
@@ -148,6 +150,8 @@ func settingOf(r ProbeResult, login *Login) Setting {
 		s.Auth, s.Username = r.AuthUsed, r.UsernameUsed
 	case r.Relay == RelayAccepted:
 		s.Auth = "none"
+	case r.Relay == RelayAfterPOP3:
+		s.Auth = "pop-before-smtp"
 	default:
 		s.Auth = bestOffered(r.AuthMechanisms)
 		if len(login.Usernames) > 0 {
@@ -180,6 +184,8 @@ func reasonFor(r ProbeResult) string {
 		verb = "verified by a real login"
 	} else if r.Relay == RelayAccepted {
 		verb = "accepts mail from this network without login"
+	} else if r.Relay == RelayAfterPOP3 {
+		verb = "accepts mail after a POP3 login (POP before SMTP)"
 	}
 	return fmt.Sprintf("%s %s:%d %s: %s", strings.ToUpper(string(r.Protocol)), r.Host, r.Port, SecurityWords(r.Security), verb)
 }
@@ -225,7 +231,9 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 		w = append(w, "No password given: the recommendation is unverified (servers reached, logins not tested).")
 	}
 	if rep.Recommended.Outgoing != nil && rep.Recommended.Outgoing.Security == SecurityNone {
-		if rep.Recommended.Outgoing.Auth == "none" {
+		if rep.Recommended.Outgoing.Auth == "pop-before-smtp" {
+			w = append(w, "Sending works only shortly after checking mail by POP3 (POP before SMTP): let your mail program check mail before it sends.")
+		} else if rep.Recommended.Outgoing.Auth == "none" {
 			w = append(w, "Sending works only because this network is trusted by the server; it will stop on other networks.")
 		} else if !challengeMechs[rep.Recommended.Outgoing.Auth] {
 			w = append(w, "The outgoing setting sends your password unencrypted (you allowed it).")

@@ -68,6 +68,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 
 	o.progress(Event{Stage: "probing"})
 	rep.Probes = o.probeAll(ctx, cells, login, port25)
+	o.popBeforeSMTP(ctx, rep.Probes, login)
 	rep.Network = <-netCh
 	rep.FailedLogins = login.Gate.Failed()
 	if len(rep.FailedLogins) == 0 {
@@ -247,6 +248,48 @@ func (o *Options) login(addr Address, cands []Candidate, p *Provider) *Login {
 	return l
 }
 
+// popBeforeSMTP asks again, after a POP3 login, the servers that offered no login and
+// refused to relay: a server that accepts now relays only after POP3 ("POP before SMTP").
+// It runs only when no outgoing setting works otherwise.
+func (o *Options) popBeforeSMTP(ctx context.Context, probes []ProbeResult, login *Login) {
+	var pop *ProbeResult
+	var rejected []int
+	for i := range probes {
+		p := &probes[i]
+		switch {
+		case p.Protocol == SMTP && (p.Verified || p.Relay == RelayAccepted):
+			return
+		case p.Protocol == SMTP && p.Relay == RelayRejected:
+			rejected = append(rejected, i)
+		case p.Protocol == POP3 && p.Verified && pop == nil:
+			pop = p
+		}
+	}
+	if pop == nil || len(rejected) == 0 {
+		return
+	}
+	key := ProbeKey{POP3, pop.Host, pop.Port, pop.Security}
+	pr := o.startProbe(key, login.Password)
+	lctx, cancel := context.WithTimeout(ctx, o.timeout())
+	pc, err := o.loginPOP3(lctx, pr, key, login, pop.UsernameUsed)
+	cancel()
+	if err != nil {
+		return
+	}
+	pc.close()
+	for _, i := range rejected {
+		p := probes[i]
+		again := o.ProbeSMTP(ctx, ProbeKey{SMTP, p.Host, p.Port, p.Security}, &Login{From: login.From, Gate: login.Gate})
+		if again.Relay == RelayAccepted {
+			again.Relay = RelayAfterPOP3
+			again.Diagnosis = DiagnosisFor(&Failure{Kind: KindPOPBeforeSMTP})
+			again.Source = p.Source
+			again.Transcript = append([]string{"-- asked again right after a POP3 login to " + pop.Host}, again.Transcript...)
+			probes[i] = again
+		}
+	}
+}
+
 // cancelGroup cancels every context registered with it, now or later, with one cause.
 type cancelGroup struct {
 	mu      sync.Mutex
@@ -296,11 +339,22 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 			plainSiblings[pk] = newCancelGroup()
 		}
 	}
-	var wg sync.WaitGroup
+	var wg, smtpWG sync.WaitGroup
+	smtpDone := make(chan struct{})
+	for _, c := range cells {
+		if c.key.Protocol == SMTP {
+			smtpWG.Add(1)
+		}
+	}
+	go func() { smtpWG.Wait(); close(smtpDone) }()
+	login.SMTPDone = smtpDone
 	for i, c := range cells {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if c.key.Protocol == SMTP {
+				defer smtpWG.Done()
+			}
 			cctx, cancel := context.WithCancelCause(ctx)
 			defer cancel(nil)
 			if c.key.Port == 25 {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -237,5 +238,39 @@ func TestRunCancelIsPrompt(t *testing.T) {
 		if p.Status != StatusTimeout {
 			t.Errorf("%s:%d %s after cancel", p.Host, p.Port, p.Status)
 		}
+	}
+}
+
+func TestRunDetectsPOPBeforeSMTP(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	users := map[string]string{testUser: testPass}
+	var popped atomic.Bool
+	smtpSrv := detecttest.StartSMTP(t, detecttest.SMTPConfig{Mode: "none", RelayAllowed: popped.Load})
+	pop := detecttest.StartPOP3(t, detecttest.POP3Config{Mode: "tls", Cert: e.cert(t, detecttest.CertOpts{}), Users: users,
+		OnLogin: func(string) { popped.Store(true) }})
+	e.net.Route(testHost, 25, smtpSrv.Addr)
+	e.net.Route(testHost, 995, pop.Addr)
+	e.net.Host("example.test")
+	e.opts.Providers = &ProviderDB{Providers: []Provider{{ID: "isp", Name: "Old ISP", Domains: []string{"example.test"}, Username: "address",
+		Servers: []ProviderServer{{Protocol: SMTP, Host: testHost, Port: 25, Security: SecurityNone}, {Protocol: POP3, Host: testHost, Port: 995, Security: SecurityTLS}}}}}
+	// The first relay question must come before any POP3 login: probe SMTP alone first.
+	first := e.opts.ProbeSMTP(context.Background(), ProbeKey{SMTP, testHost, 25, SecurityNone}, testLogin(testPass))
+	if first.Relay != RelayRejected {
+		t.Fatalf("before POP3 the relay answer was %q", first.Relay)
+	}
+	opts := e.opts
+	opts.Password = testPass
+	opts.Only = []Protocol{SMTP, POP3}
+	rep, err := Run(context.Background(), testUser, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := rep.Recommended.Outgoing
+	if out == nil || out.Port != 25 || out.Auth != "pop-before-smtp" {
+		t.Fatalf("outgoing = %+v", out)
+	}
+	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "POP before SMTP") {
+		t.Errorf("warnings %q", rep.Warnings)
 	}
 }

@@ -131,6 +131,11 @@ var words = map[Kind]Words{
 		"The same port answered an encrypted (TLS) connection right away, so it never speaks unencrypted; a clear-text attempt would only wait.",
 		"Use this port with TLS (often called SSL).",
 	},
+	KindPOPBeforeSMTP: {
+		"Sends after checking mail (POP before SMTP)",
+		"The server refuses mail from this network at first, but accepts it for a while after a POP3 login from the same address.",
+		"Set your mail program to check mail before sending (Thunderbird and Outlook have this option), or use a login-based port if the provider offers one.",
+	},
 	KindLoginDisabled: {
 		"Login disabled before encryption",
 		"The server refuses logins on this unencrypted connection.",

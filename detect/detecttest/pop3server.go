@@ -27,6 +27,8 @@ type POP3Config struct {
 	AllERR bool
 	// UserBeforeTLS offers USER on a clear connection in starttls mode (default: only after STLS).
 	UserBeforeTLS bool
+	// OnLogin is called after every successful login (POP-before-SMTP fixtures).
+	OnLogin func(user string)
 }
 
 // POP3Server is a running scripted POP3 server.
@@ -144,6 +146,9 @@ func (s *POP3Server) serve(conn net.Conn) {
 		case cmd == "PASS" && userOK && !authed && user != "":
 			if want, ok := s.cfg.Users[user]; ok && want == arg {
 				authed = true
+				if s.cfg.OnLogin != nil {
+					s.cfg.OnLogin(user)
+				}
 				say("+OK logged in")
 			} else {
 				say("-ERR [AUTH] Authentication failed.")

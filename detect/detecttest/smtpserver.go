@@ -35,6 +35,8 @@ type SMTPConfig struct {
 	AcceptAnyPassword bool
 	// RelayOpen accepts recipients without login (relay by network address).
 	RelayOpen bool
+	// RelayAllowed, when set, decides relaying without login at each RCPT (POP before SMTP).
+	RelayAllowed func() bool
 	// Domain is the name in the greeting.
 	Domain string
 	// MaxMessageBytes is announced as SIZE.
@@ -175,7 +177,8 @@ func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if !ss.authed && !ss.s.cfg.RelayOpen {
+	relay := ss.s.cfg.RelayOpen || ss.s.cfg.RelayAllowed != nil && ss.s.cfg.RelayAllowed()
+	if !ss.authed && !relay {
 		if len(ss.s.cfg.Mechanisms) == 0 {
 			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Relay access denied"}
 		}
