@@ -197,10 +197,14 @@ func PrintReport(w io.Writer, rep *detect.Report) {
 		if s.Found {
 			state = "found"
 		}
+		detail := s.Detail
 		if s.Error != "" {
-			state = "error: " + s.Error
+			state, detail = "error", s.Error
 		}
-		fmt.Fprintf(w, "  %-10s %s (%d ms) %s\n", s.Source, state, s.ElapsedMS, s.Detail)
+		if len(detail) > 110 {
+			detail = detail[:110] + "…"
+		}
+		fmt.Fprintf(w, "  %-10s %-9s %5d ms  %s\n", s.Source, state, s.ElapsedMS, detail)
 	}
 
 	fmt.Fprintln(w, "\nEvery combination tried:")
