@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -91,12 +90,25 @@ func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network {
 	go func() { defer wg.Done(); publicIP = o.publicIP(ctx) }()
 
 	n.LocalAddresses, n.IPv6 = localAddresses()
-	n.DNSServers = dnsServers()
+	var dnsErr error
+	n.DNSServers, dnsErr = systemDNS(ctx)
+	if dnsErr != nil {
+		n.DNSServers = []string{"unknown: " + dnsErr.Error()}
+	}
+	n.Gateway = defaultGateway()
 	obs := o.observePorts(ctx, o.netTargets(targets))
+	n.DNSWorks = o.dnsWorks(ctx, targets)
 	wg.Wait()
 
 	n.CaptivePortal = captive
 	n.PublicIP = publicIP
+	if publicIP != "" {
+		rctx, rcancel := context.WithTimeout(ctx, time.Second)
+		if names, err := net.DefaultResolver.LookupAddr(rctx, publicIP); err == nil && len(names) > 0 {
+			n.PublicName = strings.TrimSuffix(names[0], ".")
+		}
+		rcancel()
+	}
 	n.Outbound = outboundMap(obs)
 	n.Port25, n.Port25Evidence = Port25Verdict(obs)
 	if n.Port25 == Port25Intercepted {
@@ -438,22 +450,24 @@ func localAddresses() ([]string, string) {
 	return out, "no global IPv6 address"
 }
 
-// dnsServers lists the resolvers this machine uses, where the OS exposes them in a file.
-func dnsServers() []string {
-	out := []string{}
-	f, err := os.Open("/etc/resolv.conf")
-	if err != nil {
-		return out
+// dnsWorks asks the resolver for the first target (or a reference host): "yes", or
+// "no: reason"; "unknown" when there is nothing to ask about.
+func (o *Options) dnsWorks(ctx context.Context, targets []string) string {
+	name := ""
+	if len(targets) > 0 {
+		name = targets[0]
+	} else if o.Providers != nil && len(o.Providers.ReferenceHosts) > 0 {
+		name = o.Providers.ReferenceHosts[0].Host
 	}
-	defer f.Close()
-	s := bufio.NewScanner(io.LimitReader(f, 64<<10))
-	for s.Scan() {
-		fields := strings.Fields(s.Text())
-		if len(fields) >= 2 && fields[0] == "nameserver" {
-			out = append(out, fields[1])
-		}
+	if name == "" {
+		return "unknown"
 	}
-	return out
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := o.resolver().LookupHost(cctx, name); err != nil {
+		return "no: " + err.Error()
+	}
+	return "yes"
 }
 
 // captivePortal fetches a URL whose answer is known (204, empty): another answer or a

@@ -151,6 +151,9 @@ type Network struct {
 	LocalAddresses []string          `json:"local_addresses"`
 	DNSServers     []string          `json:"dns_servers"`
 	PublicIP       string            `json:"public_ip"`
+	PublicName     string            `json:"public_name,omitempty"`
+	Gateway        string            `json:"gateway,omitempty"`
+	DNSWorks       string            `json:"dns_works,omitempty"`
 	ElapsedMS      int64             `json:"elapsed_ms"`
 	Advice         []string          `json:"advice,omitempty"`
 }

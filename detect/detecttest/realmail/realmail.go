@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package realmail starts real Postfix, Dovecot and dnsmasq on loopback with generated
 // configurations and certificates, for integration tests of the probe engine. Each
 // instance lives in its own folder and is stopped by PID when the test ends.
