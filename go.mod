@@ -47,4 +47,5 @@ require (
 	golang.org/x/image v0.24.0 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
+	howett.net/plist v1.0.1 // indirect
 )
