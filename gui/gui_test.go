@@ -208,3 +208,18 @@ func TestAppIDMatchesFyneAppToml(t *testing.T) {
 		t.Fatal("gui/icon.png differs from assets/icon.png; copy it again")
 	}
 }
+
+func TestExportBytesForEveryButton(t *testing.T) {
+	u, _ := newTestUI(t)
+	fill(u, user, pass)
+	test.Tap(u.acct.check)
+	for _, b := range exportButtons {
+		data, err := exportBytes(u.result.report, b.format)
+		if err != nil || len(data) == 0 || bytes.Contains(data, []byte(pass)) {
+			t.Errorf("%s: %d bytes, %v", b.format, len(data), err)
+		}
+	}
+	if !strings.Contains(allText(u), "Apple Mail profile") {
+		t.Error("no export buttons on the result screen")
+	}
+}

@@ -1,16 +1,19 @@
 package gui
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/export"
 )
 
 type resultScreen struct {
@@ -84,8 +87,55 @@ func (u *UI) showResult(rep *detect.Report) {
 	details := widget.NewButtonWithIcon("Every combination tried", theme.ListIcon(), func() {
 		showResults(u.win, "Every combination tried", rep.Probes)
 	})
+	if rec.Outgoing != nil && rec.Incoming != nil {
+		box.Add(widget.NewLabelWithStyle("Set up your mail program", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		row := container.NewHBox()
+		for _, f := range exportButtons {
+			row.Add(widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { u.saveExport(rep, f.format) }))
+		}
+		box.Add(row)
+	}
 	box.Add(container.NewHBox(copyAll, details, again))
 	u.setContent("result", container.NewPadded(container.NewVScroll(box)))
+}
+
+// exportButtons are the export formats the result screen offers.
+var exportButtons = []struct{ label, format string }{
+	{"Apple Mail profile", "apple"}, {"Thunderbird", "thunderbird"}, {"Outlook", "outlook"},
+	{"Outlook .reg", "outlook-reg"}, {"Settings sheet", "sheet"}, {"Text", "text"},
+}
+
+// exportBytes renders one export of the report (never with the password).
+func exportBytes(rep *detect.Report, format string) ([]byte, error) {
+	acc, err := export.FromReport(rep, export.Options{VerifiedAt: rep.Meta.StartedAt})
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := export.Write(format, acc, export.Options{}, &b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// saveExport asks where to save an export through Fyne's save dialog.
+func (u *UI) saveExport(rep *detect.Report, format string) {
+	data, err := exportBytes(rep, format)
+	if err != nil {
+		dialog.ShowError(err, u.win)
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			return
+		}
+		defer w.Close()
+		if _, err := w.Write(data); err != nil {
+			dialog.ShowError(err, u.win)
+		}
+	}, u.win)
+	d.SetFileName(strings.ReplaceAll(rep.Address, "@", "_at_") + "-" + format + export.Extensions[format])
+	d.Show()
 }
 
 // settingCard renders one recommended setting with a copy button per field.

@@ -12,12 +12,18 @@ const Usage = `usage: mailsetup                      open the window
        mailsetup probe [flags] ADDRESS find and verify an account's settings
        mailsetup netcheck [--json] [--dns HOST:PORT] [ADDRESS]
                                       what this network allows (port 25 blocked? intercepted?)
+       mailsetup export --format F [--in report.json | ADDRESS] [-o FILE]
+                                      settings for Apple Mail, Thunderbird, Outlook, a sheet, text
+       mailsetup batch clients.csv --out DIR [--concurrency N]
+                                      probe and export many accounts (CSV: address[,password][,name])
        mailsetup help                 this text`
 
 // Commands maps subcommand names to their functions.
 var Commands = map[string]func(context.Context, []string, Env) int{
 	"probe":    Probe,
 	"netcheck": Netcheck,
+	"export":   Export,
+	"batch":    Batch,
 }
 
 // IsCommand reports whether name is a headless subcommand.

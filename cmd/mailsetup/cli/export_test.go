@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestExportCommand(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	// A real report from a probe of the loopback world, saved as probe --json would.
+	env, out, _ := worldEnv(t, demoPass)
+	if code := Main(context.Background(), []string{"probe", "--password-stdin", "--json", demoUser}, env); code != ExitOK {
+		t.Fatal("probe failed")
+	}
+	report := filepath.Join(dir, "report.json")
+	if err := os.WriteFile(report, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"colour": "blue"}`), 0o600)
+
+	tests := []struct {
+		name     string
+		args     []string
+		stdin    string
+		wantCode int
+		want     string
+	}{
+		{"apple from report", []string{"--format", "apple", "--in", report}, "", ExitOK, "com.apple.mail.managed"},
+		{"thunderbird from report", []string{"--format", "thunderbird", "--in", report}, "", ExitOK, "<hostname>smtp.demo.test</hostname>"},
+		{"text by probing", []string{"--format", "text", "--password-stdin", demoUser}, demoPass, ExitOK, "proven by a real login"},
+		{"password into apple only on request", []string{"--format", "apple", "--in", report, "--password-stdin", "--include-password"}, demoPass, ExitOK, demoPass},
+		{"include-password without password", []string{"--format", "apple", "--in", report, "--include-password"}, "", ExitBadInput, ""},
+		{"unknown format", []string{"--format", "pdf", "--in", report}, "", ExitBadInput, ""},
+		{"no format", []string{"--in", report}, "", ExitBadInput, ""},
+		{"both in and address", []string{"--format", "text", "--in", report, demoUser}, "", ExitBadInput, ""},
+		{"missing report", []string{"--format", "text", "--in", filepath.Join(dir, "nope.json")}, "", ExitBadInput, ""},
+		{"not a report", []string{"--format", "text", "--in", bad}, "", ExitBadInput, ""},
+	}
+	for _, tt := range tests {
+		env, out, errb := worldEnv(t, tt.stdin)
+		code := Main(context.Background(), append([]string{"export"}, tt.args...), env)
+		if code != tt.wantCode || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("%s: exit %d\nstdout %.300s\nstderr %s", tt.name, code, out.String(), errb.String())
+		}
+		if tt.want != demoPass && strings.Contains(out.String(), demoPass) {
+			t.Errorf("%s: password in the output", tt.name)
+		}
+	}
+
+	// -o writes the file atomically with mode 0600.
+	env2, _, _ := worldEnv(t, "")
+	target := filepath.Join(dir, "jane.mobileconfig")
+	if code := Main(context.Background(), []string{"export", "--format", "apple", "--in", report, "-o", target}, env2); code != ExitOK {
+		t.Fatal("export -o failed")
+	}
+	st, err := os.Stat(target)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("file %v mode %v", err, st.Mode())
+	}
+}
+
+func TestBatchCommand(t *testing.T) {
+	t.Parallel()
+	env, _, errb := worldEnv(t, "")
+	dir := t.TempDir()
+	csvPath := filepath.Join(dir, "clients.csv")
+	csv := "address,password,name\n" + demoUser + "," + demoPass + ",Demo User\nnobody@nowhere.test,x,Nobody\n"
+	os.WriteFile(csvPath, []byte(csv), 0o600)
+	out := filepath.Join(dir, "out")
+	code := Main(context.Background(), []string{"batch", csvPath, "--out", out, "--concurrency", "2"}, env)
+	if code != ExitNotFound {
+		t.Fatalf("exit %d (one client cannot work), stderr %s", code, errb)
+	}
+	for _, f := range []string{"summary.csv", "summary.html", demoUser + "/apple.mobileconfig", demoUser + "/sheet.html", demoUser + "/outlook-reg.reg"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	sum, _ := os.ReadFile(filepath.Join(out, "summary.csv"))
+	if !strings.Contains(string(sum), demoUser+",Demo User,ok,") || !strings.Contains(string(sum), "nobody@nowhere.test,Nobody,not found") {
+		t.Errorf("summary.csv:\n%s", sum)
+	}
+	if !strings.Contains(errb.String(), "[2/2]") {
+		t.Errorf("no progress lines: %s", errb)
+	}
+	// The CSV's passwords are used for the probes only: no output file contains one.
+	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			b, _ := os.ReadFile(p)
+			if bytes.Contains(b, []byte(demoPass)) {
+				t.Errorf("%s contains a password", p)
+			}
+			if info.Mode().Perm() != 0o600 {
+				t.Errorf("%s mode %v", p, info.Mode().Perm())
+			}
+		}
+		return nil
+	})
+	// Bad CSVs are bad input.
+	os.WriteFile(csvPath, []byte("not-an-address\n"), 0o600)
+	if code := Main(context.Background(), []string{"batch", csvPath, "--out", out}, env); code != ExitBadInput {
+		t.Errorf("bad CSV: exit %d", code)
+	}
+}
