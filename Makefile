@@ -44,6 +44,8 @@ fuzz:
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseAddress$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseClientConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzLoadProviders$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseEHLO$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./cmd/mailsetup/cli -run '^$$' -fuzz '^FuzzReadReport$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin dist

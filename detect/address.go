@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -35,6 +36,9 @@ func ParseAddress(s string) (Address, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return Address{}, fmt.Errorf("%w: empty", ErrBadAddress)
+	}
+	if !utf8.ValidString(s) {
+		return Address{}, fmt.Errorf("%w: not valid UTF-8 text", ErrBadAddress)
 	}
 	if len(s) > 254 {
 		return Address{}, fmt.Errorf("%w: longer than 254 characters", ErrBadAddress)

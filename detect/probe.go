@@ -67,7 +67,9 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 // connection saw (often "use of closed network connection", because the engine closes
 // it) is reported as the timeout or cancellation it really was.
 func (p *probeRun) finishCtx(ctx context.Context, f *Failure) ProbeResult {
-	if f != nil && ctx.Err() != nil && f.Kind != KindTimeout && f.Kind != KindCanceled {
+	dl, hasDL := ctx.Deadline()
+	ended := ctx.Err() != nil || hasDL && !time.Now().Before(dl)
+	if f != nil && ended && f.Kind != KindTimeout && f.Kind != KindCanceled {
 		k := KindTimeout
 		if errors.Is(ctx.Err(), context.Canceled) {
 			k = KindCanceled

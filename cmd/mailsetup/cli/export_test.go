@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/mailsetup/mailsetup/export"
 )
 
 func TestExportCommand(t *testing.T) {
@@ -107,4 +109,29 @@ func TestBatchCommand(t *testing.T) {
 	if code := Main(context.Background(), []string{"batch", csvPath, "--out", out}, env); code != ExitBadInput {
 		t.Errorf("bad CSV: exit %d", code)
 	}
+}
+
+func FuzzReadReport(f *testing.F) {
+	f.Add([]byte(`{"address":"me@example.test","domain":"example.test","recommended":{"outgoing":{"protocol":"smtp","host":"h","port":465,"security":"tls"},"incoming":null}}`))
+	f.Add([]byte(`{"address":""}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "r.json")
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := readReport(path)
+		if err != nil {
+			return
+		}
+		// Whatever decodes must export or fail cleanly, never panic.
+		if acc, err := export.FromReport(rep, export.Options{}); err == nil {
+			for _, format := range export.Formats {
+				var b bytes.Buffer
+				if _, err := export.Write(format, acc, export.Options{}, &b); err != nil {
+					t.Fatalf("%s: %v", format, err)
+				}
+			}
+		}
+	})
 }
