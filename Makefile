@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/mailsetup
 
-.PHONY: deps build run demo test check unit smoke fuzz dist clean
+.PHONY: deps build run demo test check unit smoke fuzz bench dist clean
 
 deps:
 	@scripts/install-deps.sh
@@ -37,6 +37,12 @@ test: deps check unit smoke
 
 dist: deps
 	VERSION=$(VERSION) scripts/dist.sh
+
+# bench: the timing table (engine vs slowest chain, sequential and Thunderbird-style
+# baselines, behind a 50 ms round-trip proxy) and the Go benchmarks of the pure functions.
+bench:
+	BENCH=1 $(GO) test -count=1 -run '^TestBenchTable$$' -v ./detect | grep -v '^[=-]\{3\}'
+	$(GO) test -run '^$$' -bench . -benchmem ./detect ./export
 
 # fuzz: each fuzz target for FUZZTIME (default 1m); `make test` runs their seed corpora.
 FUZZTIME ?= 1m

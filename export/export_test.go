@@ -255,3 +255,19 @@ print("ok")
 		t.Fatalf("python3 rejected an export: %v\n%s", err, out)
 	}
 }
+
+func BenchmarkWriteEveryFormat(b *testing.B) {
+	acc, err := FromReport(sampleReport(), sampleOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, f := range Formats {
+			var buf bytes.Buffer
+			if _, err := Write(f, acc, sampleOptions(), &buf); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
