@@ -10,6 +10,9 @@ import (
 
 	"golang.org/x/term"
 
+	// First, so the locale is fixed before Fyne's lang package reads it.
+	_ "github.com/mailsetup/mailsetup/cmd/mailsetup/internal/locale"
+
 	"github.com/mailsetup/mailsetup"
 	"github.com/mailsetup/mailsetup/cmd/mailsetup/cli"
 	"github.com/mailsetup/mailsetup/detect"
