@@ -52,6 +52,7 @@ fuzz:
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzLoadProviders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseEHLO$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/mailsetup/cli -run '^$$' -fuzz '^FuzzReadReport$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./export -run '^$$' -fuzz '^FuzzAutodiscoverRoundTrip$$' -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf bin dist

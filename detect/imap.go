@@ -203,6 +203,11 @@ func imapMechs(caps []string) []string {
 	return out
 }
 
+// imapMechanisms leaves SCRAM out: go-imap v2 (beta.8) answers an empty SASL
+// continuation with "=", which servers reject (Dovecot: "invalid base64"), and SCRAM's
+// last client message is empty. CRAM-MD5 still keeps the password off the wire.
+var imapMechanisms = []mechanism{mechanisms[2], mechanisms[3], mechanisms[4]}
+
 // imapLogin tries the user name variants with the best usable method.
 func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
 	offered := imapMechs(ic.caps)
@@ -219,7 +224,7 @@ func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key 
 		}
 		offered = challenge
 	}
-	mechs, f := chooseMechs(offered, ic.secure, o.AllowPlaintext)
+	mechs, f := chooseFrom(imapMechanisms, offered, ic.secure, o.AllowPlaintext)
 	if f != nil {
 		return f
 	}

@@ -315,7 +315,8 @@ func pop3Auth(pc *pop3Conn, m mechanism, user, pass string) error {
 				_ = t.PrintfLine("*")
 				return err
 			}
-			if err := t.PrintfLine("%s", encodeSASL(resp)); err != nil {
+			// An empty continuation is an empty line (RFC 5034); "=" is only for the initial response.
+			if err := t.PrintfLine("%s", base64.StdEncoding.EncodeToString(resp)); err != nil {
 				return err
 			}
 		default:

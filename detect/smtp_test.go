@@ -83,6 +83,8 @@ func TestProbeSMTP(t *testing.T) {
 		names    []string
 		noRoute  bool
 		noHost   bool
+		// unknownCA issues the certificate from a CA the probe does not trust.
+		unknownCA bool
 	}
 	tests := []struct {
 		name       string
@@ -159,6 +161,8 @@ func TestProbeSMTP(t *testing.T) {
 			sec: SecurityTLS, pass: testPass, wantStatus: StatusCertInvalid, wantKind: KindCertExpired, wantProb: "expired"},
 		{name: "certificate for another name", srv: server{cfg: &detecttest.SMTPConfig{Mode: "starttls", Mechanisms: []string{"PLAIN"}, Users: users}, names: []string{"other.example.net"}},
 			sec: SecurityStartTLS, pass: testPass, wantStatus: StatusCertInvalid, wantKind: KindCertNameMismatch, wantProb: "wrong_name"},
+		{name: "certificate from an unknown authority", srv: server{cfg: &detecttest.SMTPConfig{Mode: "tls", Mechanisms: []string{"PLAIN"}, Users: users}, unknownCA: true},
+			sec: SecurityTLS, pass: testPass, wantStatus: StatusCertInvalid, wantKind: KindCertUnknownCA, wantProb: "unknown_authority"},
 		{name: "self-signed certificate", srv: server{cfg: &detecttest.SMTPConfig{Mode: "tls", Mechanisms: []string{"PLAIN"}, Users: users}, certOpts: detecttest.CertOpts{SelfSigned: true}},
 			sec: SecurityTLS, pass: testPass, wantStatus: StatusCertInvalid, wantKind: KindCertSelfSigned, wantProb: "self_signed",
 			check: func(t *testing.T, r ProbeResult) {
@@ -207,6 +211,9 @@ func TestProbeSMTP(t *testing.T) {
 				cfg := *tt.srv.cfg
 				if cfg.Mode != "none" {
 					cfg.Cert = e.cert(t, tt.srv.certOpts, tt.srv.names...)
+					if tt.srv.unknownCA {
+						cfg.Cert = detecttest.NewCA(t, "Stranger CA").Leaf(t, detecttest.CertOpts{}, testHost)
+					}
 				}
 				s := detecttest.StartSMTP(t, cfg)
 				e.net.Route(testHost, port, s.Addr)

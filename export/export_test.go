@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"howett.net/plist"
 
@@ -270,4 +271,32 @@ func BenchmarkWriteEveryFormat(b *testing.B) {
 			}
 		}
 	}
+}
+
+// FuzzAutodiscoverRoundTrip writes the Outlook Autodiscover XML for arbitrary settings
+// and reads it back: what was written must decode to the same values.
+func FuzzAutodiscoverRoundTrip(f *testing.F) {
+	f.Add("imap.example.com", 993, "tls", "jane@example.com", "smtp.example.com", 465, "starttls", "PLAIN")
+	f.Add("a<b>&\"c", 0, "none", "\x00\xff", "", -1, "x", "none")
+	f.Fuzz(func(t *testing.T, inHost string, inPort int, inSec, user, outHost string, outPort int, outSec, auth string) {
+		acc := Account{Address: "jane@example.com", Local: "jane", Domain: "example.com",
+			Incoming: detect.Setting{Protocol: detect.IMAP, Host: inHost, Port: inPort, Security: detect.Security(inSec), Username: user, Auth: auth},
+			Outgoing: detect.Setting{Protocol: detect.SMTP, Host: outHost, Port: outPort, Security: detect.Security(outSec), Username: user, Auth: auth}}
+		var b bytes.Buffer
+		if _, err := Write("outlook", acc, Options{}, &b); err != nil {
+			return // encoding/xml refuses text it cannot represent; that is a clean error
+		}
+		var ad autodiscover
+		if err := xml.Unmarshal(b.Bytes(), &ad); err != nil {
+			t.Fatalf("written XML does not parse: %v\n%s", err, b.String())
+		}
+		ps := ad.Response.Account.Protocol
+		if len(ps) != 2 || ps[0].Port != inPort || ps[1].Port != outPort || ps[0].SPA != "off" {
+			t.Fatalf("round trip changed the settings: %+v", ps)
+		}
+		printable := utf8.ValidString(inHost) && strings.IndexFunc(inHost, func(r rune) bool { return r < 0x20 || r == 0xFFFD }) < 0
+		if printable && ps[0].Server != inHost {
+			t.Fatalf("server %q came back as %q", inHost, ps[0].Server)
+		}
+	})
 }

@@ -8,7 +8,7 @@ toml() { sed -n "s/^ *$1 *= *\"\{0,1\}\([^\"]*\)\"\{0,1\} *$/\1/p" FyneApp.toml 
 NAME=$(toml Name); APPID=$(toml ID); BUILD=$(toml Build)
 FYNE=${FYNE:-$(command -v fyne || echo "$(go env GOPATH)/bin/fyne")}
 mkdir -p dist
-export GOFLAGS="-ldflags=-X=main.version=$VERSION"
+export GOFLAGS="-buildvcs=auto -ldflags=-X=main.version=$VERSION"
 ( cd cmd/mailsetup && "$FYNE" package --os darwin --release --name "$NAME" --app-id "$APPID" \
   --app-version "$VERSION" --app-build "$BUILD" --icon ../../assets/icon.png )
 mv "cmd/mailsetup/$NAME.app" "dist/$NAME.app"

@@ -12,7 +12,7 @@ case "$VERSION" in [0-9]*.[0-9]*.[0-9]*) ;; *) VERSION=$(toml Version) ;; esac
 FYNE=${FYNE:-$(command -v fyne || echo "$(go env GOPATH)/bin/fyne")}
 [ -x "$FYNE" ] || go install fyne.io/tools/cmd/fyne@v1.7.4
 mkdir -p dist
-export GOFLAGS="-ldflags=-X=main.version=$VERSION"
+export GOFLAGS="-buildvcs=auto -ldflags=-X=main.version=$VERSION"  # the commit comes from the VCS stamp
 pkg() { ( cd cmd/mailsetup && "$FYNE" package --release --name "$NAME" --app-id "$APPID" \
   --app-version "$VERSION" --app-build "$BUILD" --icon ../../assets/icon.png "$@" ); }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 
 	"golang.org/x/term"
 
@@ -25,6 +26,9 @@ var (
 )
 
 func main() {
+	if commit == "unknown" {
+		commit = vcsRevision()
+	}
 	detect.Version = version
 	db, err := detect.LoadProviders(mailsetup.ProvidersYAML)
 	if err != nil {
@@ -51,4 +55,16 @@ func main() {
 		os.Exit(cli.Main(ctx, args, env))
 	}
 	runWindow(args, db)
+}
+
+// vcsRevision is the commit the Go toolchain recorded, for builds without -ldflags.
+func vcsRevision() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+				return s.Value[:7]
+			}
+		}
+	}
+	return "unknown"
 }

@@ -35,6 +35,18 @@ func TestProbeRealServers(t *testing.T) {
 			if in == nil || in.Protocol != detect.IMAP || in.Port != s.Ports["imaps"] || in.Security != detect.SecurityTLS || !in.Verified {
 				t.Errorf("incoming = %+v, want imap %d tls verified", in, s.Ports["imaps"])
 			}
+			// Dovecot offers SCRAM (and Postfix passes it on): the engine prefers it, as it
+			// never reveals the password, and it must really work over SMTP and POP3.
+			if o != nil && o.Auth != "SCRAM-SHA-256" {
+				t.Errorf("outgoing auth = %s, want SCRAM-SHA-256", o.Auth)
+			}
+			popSCRAM := false
+			for _, p := range rep.Probes {
+				popSCRAM = popSCRAM || p.Protocol == detect.POP3 && p.Verified && p.AuthUsed == "SCRAM-SHA-256"
+			}
+			if !popSCRAM {
+				t.Error("no POP3 login with SCRAM-SHA-256")
+			}
 			if st := rep.SendTest; st == nil || !st.Found {
 				t.Errorf("send test = %+v", st)
 			} else {

@@ -269,7 +269,7 @@ service auth {
     mode = 0666
   }
 }
-`, dd, s.Dir, map[bool]string{true: "plain login", false: "plain login cram-md5"}[modern], map[bool]string{true: "yes", false: "no"}[modern])
+`, dd, s.Dir, map[bool]string{true: "plain login scram-sha-1 scram-sha-256", false: "plain login cram-md5"}[modern], map[bool]string{true: "yes", false: "no"}[modern])
 	if modern {
 		fmt.Fprintf(&c, `ssl = required
 ssl_cert = <%[1]s/cert.pem
