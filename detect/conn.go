@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
@@ -33,6 +34,43 @@ func (o *Options) dialProbe(ctx context.Context, host string, port int) (net.Con
 	_ = raw.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	return &deadlineConn{Conn: raw, deadline: deadline}, func() { stop(); raw.Close() }, nil
+}
+
+// cellConn is a freshly opened probe connection.
+type cellConn struct {
+	raw    net.Conn // the TCP connection, for a later STARTTLS
+	rec    net.Conn // the recorded connection to speak on (inside TLS for implicit TLS)
+	text   *textproto.Conn
+	secure bool // TLS with a trusted (or accepted) certificate
+	stop   func()
+}
+
+// openCell dials the cell, runs implicit TLS when the cell asks for it, and wraps the
+// connection in the transcript recorder. wrap classifies later errors with the protocol
+// and address. On failure nothing is left open.
+func (o *Options) openCell(ctx context.Context, p *probeRun, key ProbeKey) (*cellConn, func(step string, err error) *Failure, *Failure) {
+	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
+	wrap := func(step string, err error) *Failure {
+		return Classify(step, fmt.Errorf("%s %s: %s: %w", key.Protocol, addr, step, err))
+	}
+	raw, stop, err := o.dialProbe(ctx, key.Host, key.Port)
+	if err != nil {
+		return nil, wrap, Classify("connect", fmt.Errorf("%s %s: %w", key.Protocol, addr, err))
+	}
+	p.tr.Note("connected to " + raw.RemoteAddr().String())
+	c := &cellConn{raw: raw, stop: stop}
+	conn := raw
+	if key.Security == SecurityTLS {
+		tc, f := o.tlsStep(ctx, p, raw, key.Host, "tls")
+		if f != nil {
+			stop()
+			return nil, wrap, f
+		}
+		conn, c.secure = tc, true
+	}
+	c.rec = p.tr.Wrap(conn)
+	c.text = newText(c.rec)
+	return c, wrap, nil
 }
 
 // tlsConfig returns the client TLS config for host. Verification is done by verifyPeer

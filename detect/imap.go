@@ -51,32 +51,18 @@ func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, logi
 // dialIMAP connects, reads the greeting, negotiates TLS as the cell asks and reads the
 // capabilities (after TLS when TLS is used), then hands the connection to go-imap.
 func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*imapConn, *Failure) {
-	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
-	wrap := func(step string, err error) *Failure {
-		return Classify(step, fmt.Errorf("imap %s: %s: %w", addr, step, err))
-	}
-	raw, stop, err := o.dialProbe(ctx, key.Host, key.Port)
-	if err != nil {
-		return nil, Classify("connect", fmt.Errorf("imap %s: %w", addr, err))
+	cc, wrap, f := o.openCell(ctx, p, key)
+	if f != nil {
+		return nil, f
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			stop()
+			cc.stop()
 		}
 	}()
-	p.tr.Note("connected to " + raw.RemoteAddr().String())
-	conn := raw
-	secure := false
-	if key.Security == SecurityTLS {
-		tc, f := o.tlsStep(ctx, p, raw, key.Host, "tls")
-		if f != nil {
-			return nil, f
-		}
-		conn, secure = tc, true
-	}
-	rec := p.tr.Wrap(conn)
-	text := newText(rec)
+	raw, rec, text, secure, stop := cc.raw, cc.rec, cc.text, cc.secure, cc.stop
+	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
 	greeting, err := text.ReadLine()
 	if err != nil {
 		return nil, wrap("banner", err)
@@ -111,8 +97,7 @@ func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*ima
 		if f != nil {
 			return nil, f
 		}
-		conn, secure = tc, true
-		rec = p.tr.Wrap(conn)
+		secure, rec = true, p.tr.Wrap(tc)
 		text = newText(rec)
 	}
 	caps, err := imapCapability(text, "A3")

@@ -112,32 +112,18 @@ func pop3Capa(text *textproto.Conn) ([]string, error) {
 // dialPOP3 connects, reads the greeting, negotiates TLS (STLS for starttls) and reads
 // the capabilities, after TLS when TLS is used.
 func (o *Options) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop3Conn, *Failure) {
-	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
-	wrap := func(step string, err error) *Failure {
-		return Classify(step, fmt.Errorf("pop3 %s: %s: %w", addr, step, err))
-	}
-	raw, stop, err := o.dialProbe(ctx, key.Host, key.Port)
-	if err != nil {
-		return nil, Classify("connect", fmt.Errorf("pop3 %s: %w", addr, err))
+	cc, wrap, f := o.openCell(ctx, p, key)
+	if f != nil {
+		return nil, f
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			stop()
+			cc.stop()
 		}
 	}()
-	p.tr.Note("connected to " + raw.RemoteAddr().String())
-	conn := raw
-	secure := false
-	if key.Security == SecurityTLS {
-		tc, f := o.tlsStep(ctx, p, raw, key.Host, "tls")
-		if f != nil {
-			return nil, f
-		}
-		conn, secure = tc, true
-	}
-	rec := p.tr.Wrap(conn)
-	text := newText(rec)
+	raw, rec, text, secure, stop := cc.raw, cc.rec, cc.text, cc.secure, cc.stop
+	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
 	greeting, err := pop3Line(text)
 	if err != nil {
 		var r *pop3Reply
@@ -168,8 +154,7 @@ func (o *Options) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop
 		if f != nil {
 			return nil, f
 		}
-		conn, secure = tc, true
-		rec = p.tr.Wrap(conn)
+		secure, rec = true, p.tr.Wrap(tc)
 		text = newText(rec)
 		if caps, err = pop3Capa(text); err != nil {
 			return nil, wrap("capa", err)

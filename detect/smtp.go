@@ -78,33 +78,18 @@ func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, logi
 // dialSMTP connects, negotiates TLS as the cell asks, reads the banner and hands the
 // connection to go-smtp. The banner is read here because go-smtp hides it.
 func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smtpConn, *Failure) {
-	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
-	wrap := func(step string, err error) *Failure {
-		return Classify(step, fmt.Errorf("smtp %s: %s: %w", addr, step, err))
-	}
-	raw, stop, err := o.dialProbe(ctx, key.Host, key.Port)
-	if err != nil {
-		return nil, Classify("connect", fmt.Errorf("smtp %s: %w", addr, err))
+	cc, wrap, f := o.openCell(ctx, p, key)
+	if f != nil {
+		return nil, f
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			stop()
+			cc.stop()
 		}
 	}()
-	p.tr.Note("connected to " + raw.RemoteAddr().String())
-
-	conn := raw
-	secure := false
-	if key.Security == SecurityTLS {
-		tc, f := o.tlsStep(ctx, p, raw, key.Host, "tls")
-		if f != nil {
-			return nil, f
-		}
-		conn, secure = tc, true
-	}
-	rec := p.tr.Wrap(conn)
-	text := newText(rec)
+	raw, rec, text, secure, stop := cc.raw, cc.rec, cc.text, cc.secure, cc.stop
+	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
 	banner, f := readGreeting(text)
 	p.res.Banner = banner
 	if f != nil {
@@ -135,8 +120,7 @@ func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smt
 		if f != nil {
 			return nil, f
 		}
-		conn, secure = tc, true
-		rec = p.tr.Wrap(conn)
+		secure, rec = true, p.tr.Wrap(tc)
 	}
 
 	// go-smtp expects to read a greeting itself: give it a synthetic one that the
