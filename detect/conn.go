@@ -18,22 +18,17 @@ import (
 	"time"
 )
 
-// dialProbe opens a TCP connection to host:port bounded by ctx, wrapped so that the
-// connection closes when ctx ends and no library can lift the deadline.
-// The returned stop function must be called when the connection is done.
+// dialProbe opens a TCP connection to host:port bounded by ctx; the connection closes
+// when ctx ends (go-smtp and go-imap take no context, and go-smtp clears deadlines, so
+// closing is the one bound every library honours). Call stop when done.
 func (o *Options) dialProbe(ctx context.Context, host string, port int) (net.Conn, func(), error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	raw, err := o.dialer().DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, func() {}, fmt.Errorf("connect %s: %w", addr, err)
 	}
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		deadline = o.now().Add(o.timeout())
-	}
-	_ = raw.SetDeadline(deadline)
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
-	return &deadlineConn{Conn: raw, deadline: deadline}, func() { stop(); raw.Close() }, nil
+	return raw, func() { stop(); raw.Close() }, nil
 }
 
 // cellConn is a freshly opened probe connection.

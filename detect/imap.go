@@ -31,8 +31,9 @@ func (c *imapConn) close() {
 // ProbeIMAP probes one IMAP cell and always returns a complete result.
 func (o *Options) ProbeIMAP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	p := o.startProbe(key, login.password())
-	ctx, cancel := context.WithTimeout(ctx, o.timeout())
-	defer cancel()
+	ctx, clock, release := o.withBudget(ctx)
+	defer release()
+	p.clock = clock
 	return p.finishCtx(ctx, o.probeIMAP(ctx, p, key, login))
 }
 

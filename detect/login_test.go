@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 )
@@ -63,5 +64,32 @@ func TestLoginGateOrdersKnownGoodFirstAndSerialises(t *testing.T) {
 	}
 	if h3 != nil {
 		h3.Done()
+	}
+}
+
+func TestProbeClockDoesNotCountPausedTime(t *testing.T) {
+	t.Parallel()
+	o := &Options{Timeout: 150 * time.Millisecond}
+	ctx, clock, release := o.withBudget(context.Background())
+	defer release()
+	time.Sleep(50 * time.Millisecond)
+	clock.pause()
+	time.Sleep(200 * time.Millisecond) // longer than the whole budget
+	if ctx.Err() != nil {
+		t.Fatal("the budget ran out while paused")
+	}
+	clock.resume()
+	select {
+	case <-ctx.Done():
+		t.Fatal("resumed budget ended at once")
+	case <-time.After(50 * time.Millisecond):
+	}
+	select {
+	case <-ctx.Done():
+		if !errors.Is(context.Cause(ctx), context.DeadlineExceeded) {
+			t.Fatalf("cause %v", context.Cause(ctx))
+		}
+	case <-time.After(time.Second):
+		t.Fatal("budget never ended")
 	}
 }

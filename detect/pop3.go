@@ -57,8 +57,9 @@ func (c *pop3Conn) close() {
 // ProbePOP3 probes one POP3 cell and always returns a complete result.
 func (o *Options) ProbePOP3(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	p := o.startProbe(key, login.password())
-	ctx, cancel := context.WithTimeout(ctx, o.timeout())
-	defer cancel()
+	ctx, clock, release := o.withBudget(ctx)
+	defer release()
+	p.clock = clock
 	return p.finishCtx(ctx, o.probePOP3(ctx, p, key, login))
 }
 

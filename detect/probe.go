@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -21,6 +22,54 @@ type probeRun struct {
 	res   ProbeResult
 	tr    *Transcript
 	start time.Time
+	// clock is the probe's time budget (nil for helpers such as SendMessage).
+	clock *probeClock
+}
+
+// probeClock is a probe's time budget: it cancels the probe's context once the probe
+// has worked for Options.Timeout. Time spent waiting for another probe's login to the
+// same server is not counted, so a server's failed-login delay does not turn the cells
+// that wait their turn into timeouts.
+type probeClock struct {
+	mu        sync.Mutex
+	timer     *time.Timer
+	remaining time.Duration
+	since     time.Time
+	paused    bool
+}
+
+// withBudget returns the probe's context, cancelled with cause context.DeadlineExceeded
+// when the budget is spent, its clock, and the function that releases both.
+func (o *Options) withBudget(parent context.Context) (context.Context, *probeClock, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	c := &probeClock{remaining: o.timeout(), since: time.Now()}
+	c.timer = time.AfterFunc(c.remaining, func() { cancel(context.DeadlineExceeded) })
+	return ctx, c, func() { c.timer.Stop(); cancel(context.Canceled) }
+}
+
+func (c *probeClock) pause() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.paused && c.timer.Stop() {
+		c.remaining -= time.Since(c.since)
+		c.paused = true
+	}
+}
+
+func (c *probeClock) resume() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused {
+		c.paused = false
+		c.since = time.Now()
+		c.timer.Reset(max(c.remaining, time.Millisecond))
+	}
 }
 
 // startProbe begins the record of one probe; password is only used to scrub the transcript.
@@ -69,12 +118,18 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 func (p *probeRun) finishCtx(ctx context.Context, f *Failure) ProbeResult {
 	dl, hasDL := ctx.Deadline()
 	ended := ctx.Err() != nil || hasDL && !time.Now().Before(dl)
-	if f != nil && ended && f.Kind != KindTimeout && f.Kind != KindCanceled {
+	if f != nil && ended && f.Kind != KindTimeout {
+		// The budget ends with cause DeadlineExceeded; the run's cancel with Canceled; the
+		// engine's own stops (port 25 blocked, implicit-TLS port) are explained by Run.
+		cause := context.Cause(ctx)
+		if cause == nil {
+			cause = context.DeadlineExceeded
+		}
 		k := KindTimeout
-		if errors.Is(ctx.Err(), context.Canceled) {
+		if errors.Is(cause, context.Canceled) {
 			k = KindCanceled
 		}
-		f = &Failure{Kind: k, Step: f.Step, Err: fmt.Errorf("%w (%v)", ctx.Err(), f.Err)}
+		f = &Failure{Kind: k, Step: f.Step, Err: fmt.Errorf("%w (%v)", cause, f.Err)}
 	}
 	return p.finish(f)
 }

@@ -8,7 +8,6 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
@@ -42,8 +41,9 @@ func (c *smtpConn) close() {
 // ProbeSMTP probes one cell (host, port, security) and always returns a complete result.
 func (o *Options) ProbeSMTP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	p := o.startProbe(key, login.password())
-	ctx, cancel := context.WithTimeout(ctx, o.timeout())
-	defer cancel()
+	ctx, clock, release := o.withBudget(ctx)
+	defer release()
+	p.clock = clock
 	return p.finishCtx(ctx, o.probeSMTP(ctx, p, key, login))
 }
 
@@ -126,10 +126,8 @@ func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smt
 	// go-smtp expects to read a greeting itself: give it a synthetic one that the
 	// recorder (below the prefix) never sees.
 	c := smtp.NewClient(&prefixConn{Conn: limitLines(rec), prefix: []byte("220 " + ehloName + " ready\r\n")})
-	if dl, ok := ctx.Deadline(); ok {
-		c.CommandTimeout = time.Until(dl)
-		c.SubmissionTimeout = time.Until(dl)
-	}
+	// The probe's budget closes the connection; these only replace go-smtp's 5-minute defaults.
+	c.CommandTimeout, c.SubmissionTimeout = o.timeout(), o.timeout()
 	if err := c.Hello(ehloName); err != nil {
 		return nil, wrap("ehlo", err)
 	}
@@ -393,7 +391,9 @@ func (o *Options) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, logi
 	if gate == nil {
 		gate = NewLoginGate()
 	}
+	p.clock.pause() // waiting for another cell's login is not this probe's time
 	h, err := gate.Acquire(ctx, key.Host)
+	p.clock.resume()
 	if err != nil {
 		return Classify("auth", err)
 	}
@@ -402,8 +402,13 @@ func (o *Options) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, logi
 	if len(users) == 0 {
 		users = []string{login.From}
 	}
+	order := h.Order(users)
+	if len(order) == 0 && h.CanTry() {
+		p.tr.Note("not logging in again: this server already rejected every user name in this run")
+		return fail(KindAuthRejected, "auth", errors.New("every user name was already rejected by this server in this run"))
+	}
 	var last *Failure
-	for _, u := range h.Order(users) {
+	for _, u := range order {
 		if !h.CanTry() {
 			if last == nil {
 				last = fail(KindLoginCap, "auth", ErrLoginCap)

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 )
 
 // maxTranscriptLines caps a transcript so a flooding server cannot exhaust memory.
@@ -223,32 +222,4 @@ func (c *prefixConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	return c.Conn.Read(p)
-}
-
-// deadlineConn keeps a fixed deadline that libraries cannot clear: go-smtp resets
-// deadlines to zero after each command, which would undo the probe's cap.
-type deadlineConn struct {
-	net.Conn
-	deadline time.Time
-}
-
-func (c *deadlineConn) SetDeadline(t time.Time) error {
-	if t.IsZero() || t.After(c.deadline) {
-		t = c.deadline
-	}
-	return c.Conn.SetDeadline(t)
-}
-
-func (c *deadlineConn) SetReadDeadline(t time.Time) error {
-	if t.IsZero() || t.After(c.deadline) {
-		t = c.deadline
-	}
-	return c.Conn.SetReadDeadline(t)
-}
-
-func (c *deadlineConn) SetWriteDeadline(t time.Time) error {
-	if t.IsZero() || t.After(c.deadline) {
-		t = c.deadline
-	}
-	return c.Conn.SetWriteDeadline(t)
 }
