@@ -61,6 +61,10 @@ type PortObservation struct {
 	STARTTLS bool
 	// Expect is the domain the banner should name (the target's domain or a reference host's suffix).
 	Expect string
+	// Accept are more domains a genuine greeting may name (the provider's domains, MX
+	// and banner suffixes), and PeerName the reverse name of the address that answered.
+	Accept   []string
+	PeerName string
 	// KnownSTARTTLS says the target is known to offer STARTTLS on 25.
 	KnownSTARTTLS bool
 }
@@ -70,6 +74,7 @@ type netTarget struct {
 	host          string
 	ports         []int
 	expect        string
+	accept        []string
 	knownSTARTTLS bool
 }
 
@@ -130,7 +135,14 @@ func (o *Options) netTargets(hosts []string) []netTarget {
 			continue
 		}
 		seen[h] = true
-		out = append(out, netTarget{host: h, ports: outboundPorts, expect: registrable(h)})
+		t := netTarget{host: h, ports: outboundPorts, expect: registrable(h)}
+		if p := o.Providers.ByServer(h); p != nil {
+			t.accept = append(append(append([]string(nil), p.Domains...), p.MXSuffixes...), p.BannerSuffixes...)
+			for _, s := range p.Servers {
+				t.accept = append(t.accept, registrable(s.Host))
+			}
+		}
+		out = append(out, t)
 	}
 	if o.Providers != nil {
 		for _, r := range o.Providers.ReferenceHosts {
@@ -208,7 +220,7 @@ var errEarly25 = errors.New("detect: port 25 still silent after a control port a
 
 // observe connects to one host:port and classifies the outcome.
 func (o *Options) observe(ctx context.Context, t netTarget, port int) PortObservation {
-	ob := PortObservation{Host: t.host, Port: port, Expect: t.expect, KnownSTARTTLS: t.knownSTARTTLS}
+	ob := PortObservation{Host: t.host, Port: port, Expect: t.expect, Accept: t.accept, KnownSTARTTLS: t.knownSTARTTLS}
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, connectCap)
 	defer cancel()
@@ -234,6 +246,7 @@ func (o *Options) observe(ctx context.Context, t netTarget, port int) PortObserv
 		if f := strings.Fields(strings.TrimPrefix(ob.Banner, "220")); len(f) > 0 {
 			ob.BannerHost = strings.ToLower(strings.TrimPrefix(f[0], "-"))
 		}
+		ob.PeerName = o.reverseName(ctx, conn.RemoteAddr())
 	}
 	return ob
 }
@@ -318,7 +331,7 @@ func Port25Verdict(obs []PortObservation) (string, []string) {
 			switch {
 			case ob.BannerHost == "" || !strings.HasPrefix(ob.Banner, "220"):
 				evidence = append(evidence, fmt.Sprintf("%s:25 answered %q instead of an SMTP greeting", ob.Host, clip(ob.Banner)))
-			case ob.Expect != "" && !nameMatches(ob.BannerHost, ob.Expect) && !nameMatches(ob.BannerHost, ob.Host):
+			case ob.Expect != "" && !genuineGreeting(ob):
 				evidence = append(evidence, fmt.Sprintf("%s:25 greeted as %s, not as a host of %s", ob.Host, ob.BannerHost, ob.Expect))
 			}
 			if ob.KnownSTARTTLS && !ob.STARTTLS {
@@ -368,6 +381,40 @@ func Port25Verdict(obs []PortObservation) (string, []string) {
 		return Port25Unknown, append(evidence, "only one host refused port 25: that server may simply not offer it")
 	}
 	return Port25Unknown, []string{"no host answered on any port to compare with: offline, or everything is filtered"}
+}
+
+// genuineGreeting reports whether the greeting's host name belongs to the target: its
+// domain, the host itself, the provider's known domains, or the reverse name of the
+// address that answered.
+func genuineGreeting(ob PortObservation) bool {
+	names := append([]string{ob.Expect, ob.Host}, ob.Accept...)
+	if ob.PeerName != "" {
+		names = append(names, ob.PeerName, registrable(ob.PeerName))
+	}
+	for _, n := range names {
+		if n != "" && nameMatches(ob.BannerHost, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// reverseName looks up the name of addr when the resolver can (net.Resolver can).
+func (o *Options) reverseName(ctx context.Context, addr net.Addr) string {
+	r, ok := o.resolver().(interface {
+		LookupAddr(ctx context.Context, addr string) ([]string, error)
+	})
+	ta, isTCP := addr.(*net.TCPAddr)
+	if !ok || !isTCP {
+		return ""
+	}
+	cctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	names, err := r.LookupAddr(cctx, ta.IP.String())
+	if err != nil || len(names) == 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSuffix(names[0], "."))
 }
 
 // nameMatches reports whether host equals domain or lies under it.

@@ -43,6 +43,7 @@ func TestCheckNetworkVerdicts(t *testing.T) {
 		name      string
 		targets   []string
 		refs      []ReferenceHost
+		providers []Provider
 		setup     func(t *testing.T, n *detecttest.Net)
 		want      string
 		wantWords string
@@ -116,6 +117,15 @@ func TestCheckNetworkVerdicts(t *testing.T) {
 			want: Port25Unknown, wantWords: "offline", maxTime: 3 * time.Second,
 		},
 		{name: "unknown: nothing to compare", want: Port25Unknown, wantWords: "no host was tried"},
+		{
+			name: "open: a provider greeting under its known banner domain", targets: []string{"smtp-mail.outlook.com"},
+			providers: []Provider{{ID: "outlook", Domains: []string{"outlook.com"}, BannerSuffixes: []string{"office365.com"},
+				Servers: []ProviderServer{{Protocol: SMTP, Host: "smtp-mail.outlook.com", Port: 587, Security: SecurityStartTLS}}}},
+			setup: func(t *testing.T, n *detecttest.Net) {
+				n.Route("smtp-mail.outlook.com", 25, smtpGreeter(t, "bn9pr03ca0123.outlook.office365.com", true))
+			},
+			want: Port25Open,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -124,7 +134,7 @@ func TestCheckNetworkVerdicts(t *testing.T) {
 			if tt.setup != nil {
 				tt.setup(t, n)
 			}
-			o := Options{Dialer: n, Resolver: n, CaptivePortalURL: "off", Providers: &ProviderDB{ReferenceHosts: tt.refs}}
+			o := Options{Dialer: n, Resolver: n, CaptivePortalURL: "off", Providers: &ProviderDB{ReferenceHosts: tt.refs, Providers: tt.providers}}
 			start := time.Now()
 			got := o.CheckNetwork(context.Background(), tt.targets)
 			elapsed := time.Since(start)

@@ -30,8 +30,11 @@ type Provider struct {
 	// Domains are the address domains the provider hosts (lower-case ASCII).
 	Domains []string `yaml:"domains"`
 	// MXSuffixes match MX host names of custom domains hosted by the provider.
-	MXSuffixes []string         `yaml:"mx_suffixes"`
-	Servers    []ProviderServer `yaml:"servers"`
+	MXSuffixes []string `yaml:"mx_suffixes"`
+	// BannerSuffixes are other domains the provider's SMTP greetings name (Microsoft's
+	// servers greet as *.outlook.office365.com); the network check accepts them.
+	BannerSuffixes []string         `yaml:"banner_suffixes"`
+	Servers        []ProviderServer `yaml:"servers"`
 	// Username is "address" (full address) or "localpart".
 	Username string `yaml:"username"`
 	// Relay marks an outgoing-only relay service (SendGrid, SES …) with no mailboxes.
@@ -116,6 +119,22 @@ func (p *Provider) Candidates(addr Address, source string) []Candidate {
 		})
 	}
 	return out
+}
+
+// ByServer returns the provider that runs host as one of its servers, or nil.
+func (db *ProviderDB) ByServer(host string) *Provider {
+	if db == nil {
+		return nil
+	}
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for i := range db.Providers {
+		for _, s := range db.Providers[i].Servers {
+			if s.Host == host {
+				return &db.Providers[i]
+			}
+		}
+	}
+	return nil
 }
 
 // Summary returns the part of the provider a report carries.

@@ -67,7 +67,7 @@ func (db *ProviderDB) validate() error {
 			}
 			domains[d] = p.ID
 		}
-		for _, s := range p.MXSuffixes {
+		for _, s := range append(append([]string(nil), p.MXSuffixes...), p.BannerSuffixes...) {
 			if err := checkDomain(strings.TrimPrefix(s, ".")); err != nil {
 				bad("mx suffix %q: %v", s, err)
 			}
