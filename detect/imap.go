@@ -30,11 +30,7 @@ func (c *imapConn) close() {
 
 // ProbeIMAP probes one IMAP cell and always returns a complete result.
 func (o *Options) ProbeIMAP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
-	p := o.startProbe(key, login.password())
-	ctx, clock, release := o.withBudget(ctx)
-	defer release()
-	p.clock = clock
-	return p.finishCtx(ctx, o.probeIMAP(ctx, p, key, login))
+	return o.runProbe(ctx, key, login, o.probeIMAP)
 }
 
 func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {

@@ -56,11 +56,7 @@ func (c *pop3Conn) close() {
 
 // ProbePOP3 probes one POP3 cell and always returns a complete result.
 func (o *Options) ProbePOP3(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
-	p := o.startProbe(key, login.password())
-	ctx, clock, release := o.withBudget(ctx)
-	defer release()
-	p.clock = clock
-	return p.finishCtx(ctx, o.probePOP3(ctx, p, key, login))
+	return o.runProbe(ctx, key, login, o.probePOP3)
 }
 
 func (o *Options) probePOP3(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {

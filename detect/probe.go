@@ -112,6 +112,17 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 	return r
 }
 
+// runProbe runs one protocol's probe of a cell within its time budget and completes
+// the result, whatever happened.
+func (o *Options) runProbe(ctx context.Context, key ProbeKey, login *Login,
+	probe func(context.Context, *probeRun, ProbeKey, *Login) *Failure) ProbeResult {
+	p := o.startProbe(key, login.password())
+	ctx, clock, release := o.withBudget(ctx)
+	defer release()
+	p.clock = clock
+	return p.finishCtx(ctx, probe(ctx, p, key, login))
+}
+
 // finishCtx is finish for a probe bounded by ctx: when ctx ended, the error the
 // connection saw (often "use of closed network connection", because the engine closes
 // it) is reported as the timeout or cancellation it really was.

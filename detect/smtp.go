@@ -40,11 +40,7 @@ func (c *smtpConn) close() {
 
 // ProbeSMTP probes one cell (host, port, security) and always returns a complete result.
 func (o *Options) ProbeSMTP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
-	p := o.startProbe(key, login.password())
-	ctx, clock, release := o.withBudget(ctx)
-	defer release()
-	p.clock = clock
-	return p.finishCtx(ctx, o.probeSMTP(ctx, p, key, login))
+	return o.runProbe(ctx, key, login, o.probeSMTP)
 }
 
 func (l *Login) password() string {
