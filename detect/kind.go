@@ -46,6 +46,7 @@ const (
 	KindLoginDisabled        Kind = "login_disabled"
 	KindImplicitTLSPort      Kind = "expects_tls"
 	KindPOPBeforeSMTP        Kind = "pop_before_smtp"
+	KindPlainPort            Kind = "expects_plain_start"
 )
 
 // Failure is the one typed error that crosses from the engine into front ends.
@@ -249,7 +250,7 @@ func StatusFor(k Kind) Status {
 		return StatusUnreachable
 	case KindDNS:
 		return StatusDNSFailed
-	case KindTLSHandshake, KindNoStartTLS:
+	case KindTLSHandshake, KindNoStartTLS, KindPlainPort:
 		return StatusTLSFailed
 	case KindCertExpired, KindCertNameMismatch, KindCertUnknownCA, KindCertSelfSigned:
 		return StatusCertInvalid

@@ -68,6 +68,9 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 
 	o.progress(Event{Stage: "probing"})
 	rep.Probes = o.probeAll(ctx, cells, login, port25)
+	for _, i := range explainPlainPorts(rep.Probes) {
+		o.progress(Event{Probe: &rep.Probes[i]}) // the window shows the better words too
+	}
 	o.popBeforeSMTP(ctx, rep.Probes, login)
 	rep.Network = <-netCh
 	rep.FailedLogins = login.Gate.Failed()
@@ -246,6 +249,27 @@ func (o *Options) login(addr Address, cands []Candidate, p *Provider) *Login {
 	add(addr.String())
 	add(addr.Local)
 	return l
+}
+
+// explainPlainPorts gives a TLS cell that failed its handshake the plain reason when
+// the same port greeted in clear text in another cell: the port expects STARTTLS.
+// It returns the indices it changed.
+func explainPlainPorts(probes []ProbeResult) []int {
+	var changed []int
+	greeted := map[string]bool{}
+	for _, p := range probes {
+		if p.Security != SecurityTLS && p.Banner != "" {
+			greeted[portKey(ProbeKey{p.Protocol, p.Host, p.Port, p.Security})] = true
+		}
+	}
+	for i, p := range probes {
+		if p.Security == SecurityTLS && p.Diagnosis != nil && p.Diagnosis.Kind == KindTLSHandshake &&
+			greeted[portKey(ProbeKey{p.Protocol, p.Host, p.Port, p.Security})] {
+			probes[i].Diagnosis = DiagnosisFor(&Failure{Kind: KindPlainPort})
+			changed = append(changed, i)
+		}
+	}
+	return changed
 }
 
 // popBeforeSMTP asks again, after a POP3 login, the servers that offered no login and

@@ -131,6 +131,11 @@ var words = map[Kind]Words{
 		"The same port answered an encrypted (TLS) connection right away, so it never speaks unencrypted; a clear-text attempt would only wait.",
 		"Use this port with TLS (often called SSL).",
 	},
+	KindPlainPort: {
+		"This port starts unencrypted",
+		"The server on this port greets in plain text and expects the switch to encryption (STARTTLS) after that, so a connection that starts with TLS fails. Nothing is wrong with the server.",
+		"Use this port with STARTTLS, or use the implicit-TLS port (465 for sending, 993 for IMAP, 995 for POP3).",
+	},
 	KindPOPBeforeSMTP: {
 		"Sends after checking mail (POP before SMTP)",
 		"The server refuses mail from this network at first, but accepts it for a while after a POP3 login from the same address.",

@@ -50,6 +50,7 @@ type checkingScreen struct {
 	progress  binding.String
 	done      int
 	started   int
+	seen      map[string]bool
 	cancelBtn *widget.Button
 }
 
@@ -125,7 +126,7 @@ func errorWords(err error) string {
 }
 
 func (u *UI) showChecking(req request) *checkingScreen {
-	s := &checkingScreen{u: u, cells: map[cellKey]*cell{}, progress: binding.NewString()}
+	s := &checkingScreen{u: u, cells: map[cellKey]*cell{}, progress: binding.NewString(), seen: map[string]bool{}}
 	u.check = s
 	_ = s.progress.Set("Looking for the servers of " + domainOf(req.address) + "…")
 
@@ -206,10 +207,23 @@ func (s *checkingScreen) apply(e detect.Event) {
 		}
 		s.updateProgress()
 	case e.Probe != nil:
-		s.done++
+		id := fmt.Sprintf("%s|%s|%d|%s", e.Probe.Protocol, e.Probe.Host, e.Probe.Port, e.Probe.Security)
+		if !s.seen[id] {
+			s.seen[id] = true
+			s.done++
+		}
 		k := cellKey{e.Probe.Protocol, e.Probe.Port, e.Probe.Security}
 		if c := s.cells[k]; c != nil {
-			c.results = append(c.results, *e.Probe)
+			// The engine may send a host's result again with better words: replace it.
+			replaced := false
+			for i := range c.results {
+				if c.results[i].Host == e.Probe.Host {
+					c.results[i], replaced = *e.Probe, true
+				}
+			}
+			if !replaced {
+				c.results = append(c.results, *e.Probe)
+			}
 			best := bestResult(c.results)
 			word, icon, imp := statusLook(best)
 			c.button.SetText(word)
@@ -337,6 +351,9 @@ func statusLook(r detect.ProbeResult) (string, fyne.Resource, widget.Importance)
 	case detect.StatusCertInvalid:
 		return "bad certificate", theme.WarningIcon(), widget.DangerImportance
 	case detect.StatusTLSFailed:
+		if r.Diagnosis != nil && r.Diagnosis.Kind == detect.KindPlainPort {
+			return "starts plain", theme.InfoIcon(), widget.LowImportance
+		}
 		return "encryption failed", theme.ErrorIcon(), widget.DangerImportance
 	case detect.StatusTimeout:
 		return "no answer", theme.HistoryIcon(), widget.DangerImportance
