@@ -104,7 +104,16 @@ func netnsAvailable() string {
 	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
 		return "cannot create a network namespace: " + strings.TrimSpace(string(out))
 	}
-	exec.Command("ip", "netns", "del", name).Run()
+	defer exec.Command("ip", "netns", "del", name).Run()
+	// The rules the test needs must load here (nf_tables / iptables-legacy in the kernel).
+	for _, rule := range [][]string{
+		{"-A", "OUTPUT", "-p", "tcp", "--dport", "25", "-j", "DROP"},
+		{"-t", "nat", "-A", "OUTPUT", "-p", "tcp", "--dport", "25", "-j", "REDIRECT", "--to-ports", "2500"},
+	} {
+		if out, err := exec.Command("ip", append([]string{"netns", "exec", name, "iptables"}, rule...)...).CombinedOutput(); err != nil {
+			return "iptables cannot add the test's rules here: " + strings.TrimSpace(string(out))
+		}
+	}
 	return ""
 }
 
