@@ -46,6 +46,9 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 
 	o.progress(Event{Stage: "discovery"})
 	sources, cands, provider := o.Discover(ctx, addr)
+	for _, src := range sources {
+		o.logger().Debug("discovery", "source", src.Source, "found", src.Found, "elapsed_ms", src.ElapsedMS)
+	}
 	rep.Discovery = sources
 	if provider != nil {
 		rep.Provider = provider.Summary()
@@ -400,6 +403,8 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 				plainSiblings[portKey(c.key)].cancel(ErrImplicitTLSPort)
 			}
 			results[i] = res
+			o.logger().Debug("probe", "protocol", res.Protocol, "host", res.Host, "port", res.Port,
+				"security", res.Security, "status", res.Status, "elapsed_ms", res.ElapsedMS)
 			o.progress(Event{Probe: &results[i]})
 		}()
 	}
