@@ -2,10 +2,12 @@ package detect
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
@@ -176,9 +178,11 @@ func TestNoSecretAnywhere(t *testing.T) {
 	}
 	e.net.Host("example.test")
 	var blobs []string
+	var logs bytes.Buffer
 	for _, pass := range []string{pw, pw + "-wrong"} {
 		opts := e.opts
 		opts.Password = pass
+		opts.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		rep, err := Run(context.Background(), testUser, opts)
 		if err != nil {
 			t.Fatal(err)
@@ -186,6 +190,10 @@ func TestNoSecretAnywhere(t *testing.T) {
 		b, _ := json.Marshal(rep)
 		blobs = append(blobs, string(b))
 	}
+	if !strings.Contains(logs.String(), "probe") {
+		t.Error("the debug log recorded nothing; the sweep of it proves little")
+	}
+	blobs = append(blobs, logs.String())
 	forms := []string{pw, base64.StdEncoding.EncodeToString([]byte(pw)),
 		base64.StdEncoding.EncodeToString([]byte("\x00" + testUser + "\x00" + pw)),
 		base64.StdEncoding.EncodeToString([]byte("\x00me\x00" + pw))}
