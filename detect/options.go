@@ -50,7 +50,10 @@ type Options struct {
 	// Only limits probing to these protocols when non-empty (e.g. just SMTP).
 	Only []Protocol
 
-	Dialer     Dialer
+	// Dialer opens every connection; nil means a HappyDialer over Resolver and a
+	// net.Dialer. An injected Dialer resolves names itself (tests use a fake network).
+	Dialer Dialer
+	// Resolver answers discovery's DNS questions and the default dialer's; nil means the system's.
 	Resolver   Resolver
 	HTTPClient *http.Client
 	// Now is the clock; nil means time.Now.
@@ -125,11 +128,9 @@ func (o *Options) dialer() Dialer {
 	if o.Dialer != nil {
 		return o.Dialer
 	}
-	d := &net.Dialer{Timeout: o.timeout(), KeepAlive: -1}
-	if r, ok := o.Resolver.(*net.Resolver); ok {
-		d.Resolver = r
-	}
-	return d
+	// Every address of a name is tried, staggered (RFC 8305), through the same resolver
+	// as discovery; each single attempt is bounded by the probe timeout.
+	return &HappyDialer{Resolver: o.resolver(), Dialer: &net.Dialer{Timeout: o.timeout(), KeepAlive: -1}}
 }
 
 func (o *Options) progress(e Event) {

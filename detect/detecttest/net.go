@@ -19,6 +19,7 @@ type Net struct {
 	hosts   map[string][]string   // name → IPs (for resolvers)
 	ports   map[string]string     // "host:port" → real loopback address
 	drop    map[string]bool       // "host:port" or "*:port" → silently dropped
+	dropIP  map[string]bool       // IP → every port silently dropped
 	mx      map[string][]*net.MX  // domain → MX
 	srv     map[string][]*net.SRV // "_service._proto.name" → SRV
 	dials   map[string]int        // "host:port" → number of dials
@@ -28,7 +29,7 @@ type Net struct {
 // NewNet returns an empty fake network.
 func NewNet() *Net {
 	return &Net{
-		hosts: map[string][]string{}, ports: map[string]string{}, drop: map[string]bool{},
+		hosts: map[string][]string{}, ports: map[string]string{}, drop: map[string]bool{}, dropIP: map[string]bool{},
 		mx: map[string][]*net.MX{}, srv: map[string][]*net.SRV{}, dials: map[string]int{},
 	}
 }
@@ -59,6 +60,15 @@ func (n *Net) Drop(host string, port int) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.drop[key(host, port)] = true
+}
+
+// DropIP makes every dial to ip hang until the context ends, like an address whose
+// route is blackholed. A name that resolves to ip and to others stays reachable
+// through a dialer that tries every address.
+func (n *Net) DropIP(ip string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.dropIP[ip] = true
 }
 
 // MX sets the MX records of domain.
@@ -102,8 +112,23 @@ func (n *Net) DialContext(ctx context.Context, network, address string) (net.Con
 	n.mu.Lock()
 	n.dials[k]++
 	target, routed := n.ports[k]
-	dropped := n.drop[k] || n.drop["*:"+port]
+	dropped := n.drop[k] || n.drop["*:"+port] || n.dropIP[host]
 	_, known := n.hosts[strings.ToLower(host)]
+	if ip := net.ParseIP(host); ip != nil && !routed {
+		// An address reaches the one name that resolves to it and has this port routed.
+		var names []string
+		for name, ips := range n.hosts {
+			for _, a := range ips {
+				if _, ok := n.ports[name+":"+port]; ok && net.ParseIP(a).Equal(ip) {
+					names = append(names, name)
+				}
+			}
+		}
+		if len(names) == 1 {
+			target, routed = n.ports[names[0]+":"+port], true
+			dropped = dropped || n.drop[names[0]+":"+port]
+		}
+	}
 	n.mu.Unlock()
 	if dropped {
 		<-ctx.Done()
