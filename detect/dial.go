@@ -171,7 +171,16 @@ func (h *HappyDialer) race(ctx context.Context, d Dialer, network, address, port
 						}
 					}
 				}(pending)
-				return a.conn, nil
+				var others []string
+				for _, ip := range ips[:started] {
+					if ip != a.ip {
+						others = append(others, ip)
+					}
+				}
+				if len(others) == 0 {
+					return a.conn, nil
+				}
+				return &happyConn{Conn: a.conn, others: others}, nil
 			}
 			failed.Attempts = append(failed.Attempts, AttemptError{a.ip, a.err})
 			refused = refused || errors.Is(a.err, syscall.ECONNREFUSED)
@@ -189,6 +198,23 @@ func (h *HappyDialer) race(ctx context.Context, d Dialer, network, address, port
 		}
 	}
 	return nil, failed
+}
+
+// happyConn is a connection that was won after other addresses failed or stayed silent.
+type happyConn struct {
+	net.Conn
+	others []string
+}
+
+// OtherAddresses returns the addresses tried before or beside the one that answered.
+func (c *happyConn) OtherAddresses() []string { return c.others }
+
+// otherAddresses returns the addresses a HappyDialer tried besides the one conn reached.
+func otherAddresses(conn net.Conn) []string {
+	if hc, ok := conn.(interface{ OtherAddresses() []string }); ok {
+		return hc.OtherAddresses()
+	}
+	return nil
 }
 
 // attemptOrder filters addrs by network ("tcp4", "tcp6" or any) and interleaves the

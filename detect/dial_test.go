@@ -265,6 +265,13 @@ func TestRunDeadFirstAddress(t *testing.T) {
 	if n := w.Net.Dials("192.0.2.10", 465); n == 0 {
 		t.Error("the dead address was never tried, so the test proves nothing")
 	}
+	for _, p := range rep.Probes {
+		if p.Port == 465 && p.Security == SecurityTLS {
+			if tr := strings.Join(p.Transcript, "\n"); !strings.Contains(tr, "tried 192.0.2.10 too: no connection") {
+				t.Errorf("465 transcript does not say the first address was silent:\n%s", tr)
+			}
+		}
+	}
 }
 
 // Once a live address refused and every address was tried, a silent one gets a short
