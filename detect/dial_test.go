@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"net"
@@ -289,5 +290,34 @@ func TestHappyDialerRefusedGrace(t *testing.T) {
 		if took < refusedGrace || took > refusedGrace+time.Second {
 			t.Errorf("%v: took %v, want about the %v grace", addrs, took, refusedGrace)
 		}
+	}
+}
+
+// A second TLS connection of a run to the same server resumes the session, and the
+// certificate is still reported and verified.
+func TestTLSSessionResumed(t *testing.T) {
+	w := newExampleWorld(t)
+	o := w.e.opts
+	o.sessions = tls.NewLRUClientSessionCache(8)
+	key := ProbeKey{SMTP, testHost, 465, SecurityTLS}
+	for i, wantResumed := range []bool{false, true} {
+		res := o.ProbeSMTP(context.Background(), key, testLogin(testPass))
+		if res.Status != StatusOK || !res.Verified {
+			t.Fatalf("probe %d: %s %s", i, res.Status, res.Error)
+		}
+		tr := strings.Join(res.Transcript, "\n")
+		if got := strings.Contains(tr, "session resumed"); got != wantResumed {
+			t.Errorf("probe %d: resumed=%v, want %v:\n%s", i, got, wantResumed, tr)
+		}
+		if res.Cert == nil || res.Cert.SHA256 == "" || res.Cert.Problem != "" {
+			t.Errorf("probe %d: certificate %+v, want a verified summary", i, res.Cert)
+		}
+	}
+	// A certificate that fails verification fails again on a resumed session.
+	o2 := w.e.opts
+	o2.sessions = o.sessions
+	o2.ExtraRoots = nil
+	if res := o2.ProbeSMTP(context.Background(), key, nil); res.Status == StatusOK {
+		t.Errorf("resumed session with an untrusted certificate: %s, want a certificate failure", res.Status)
 	}
 }

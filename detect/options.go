@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"io"
 	"log/slog"
@@ -49,6 +50,9 @@ type Options struct {
 	SkipNetwork bool
 	// Only limits probing to these protocols when non-empty (e.g. just SMTP).
 	Only []Protocol
+
+	// sessions caches TLS sessions for one run (set by Run).
+	sessions tls.ClientSessionCache
 
 	// Dialer opens every connection; nil means a HappyDialer over Resolver and a
 	// net.Dialer. An injected Dialer resolves names itself (tests use a fake network).

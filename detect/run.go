@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"strings"
@@ -28,6 +29,9 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		return nil, err
 	}
 	o := &opts
+	if o.sessions == nil {
+		o.sessions = tls.NewLRUClientSessionCache(64)
+	}
 	start := time.Now()
 	rep := &Report{
 		Address:   addr.String(),

@@ -136,7 +136,11 @@ func (o *Options) tlsStep(ctx context.Context, p *probeRun, raw net.Conn, host, 
 	tc, ver, cert, f := o.handshake(ctx, raw, host, step)
 	p.res.TLSVersion, p.res.Cert = ver, cert
 	if ver != "" {
-		p.tr.Note(ver + " established")
+		note := ver + " established"
+		if tc != nil && tc.ConnectionState().DidResume {
+			note += " (session resumed)"
+		}
+		p.tr.Note(note)
 	}
 	if f != nil {
 		return nil, f
