@@ -9,7 +9,7 @@ NAME=$(toml Name); APPID=$(toml ID); BUILD=$(toml Build)
 FYNE=${FYNE:-$(command -v fyne || echo "$(go env GOPATH)/bin/fyne")}
 mkdir -p dist
 export GOFLAGS="-buildvcs=auto -ldflags=-X=main.version=$VERSION"
-( cd cmd/mailsetup && "$FYNE" package --os darwin --release --name "$NAME" --app-id "$APPID" \
+( cd cmd/mailsetup && "$FYNE" package --os darwin --release --tags no_emoji --name "$NAME" --app-id "$APPID" \
   --app-version "$VERSION" --app-build "$BUILD" --icon ../../assets/icon.png )
 mv "cmd/mailsetup/$NAME.app" "dist/$NAME.app"
 ( cd dist && ditto -c -k --keepParent "$NAME.app" "MailSetup-$VERSION-macos.zip" )

@@ -13,7 +13,7 @@ FYNE=${FYNE:-$(command -v fyne || echo "$(go env GOPATH)/bin/fyne")}
 [ -x "$FYNE" ] || go install fyne.io/tools/cmd/fyne@v1.7.4
 mkdir -p dist
 export GOFLAGS="-buildvcs=auto -ldflags=-X=main.version=$VERSION"  # the commit comes from the VCS stamp
-pkg() { ( cd cmd/mailsetup && "$FYNE" package --release --name "$NAME" --app-id "$APPID" \
+pkg() { ( cd cmd/mailsetup && "$FYNE" package --release --tags no_emoji --name "$NAME" --app-id "$APPID" \
   --app-version "$VERSION" --app-build "$BUILD" --icon ../../assets/icon.png "$@" ); }
 
 echo "dist: linux"
