@@ -27,6 +27,7 @@ func TestBenchTable(t *testing.T) {
 	type row struct {
 		scenario                    string
 		ours, slowest, seq, tbStyle time.Duration
+		cells, conns                int
 	}
 	var rows []row
 	for _, sc := range []struct {
@@ -55,6 +56,7 @@ func TestBenchTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		ours := time.Since(start)
+		conns := w.Net.TotalDials()
 		if rep.Recommended.Outgoing == nil || rep.Recommended.Incoming == nil {
 			t.Fatalf("%s: nothing recommended", sc.name)
 		}
@@ -87,7 +89,7 @@ func TestBenchTable(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		rows = append(rows, row{sc.name, ours, slowest, seq, time.Since(tbStart)})
+		rows = append(rows, row{sc.name, ours, slowest, seq, time.Since(tbStart), len(rep.Probes), conns})
 	}
 
 	// Port-25 verdict on a network that drops port 25.
@@ -98,14 +100,51 @@ func TestBenchTable(t *testing.T) {
 	nw := (&Options{Dialer: n, Resolver: n, CaptivePortalURL: "off"}).CheckNetwork(context.Background(), []string{"smtp.bench.test"})
 	verdict := time.Since(start)
 
+	dead, serial := benchDeadFirstAddress(t, rtt)
+
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-38s %9s %9s %6s %11s %12s\n", "scenario", "ours", "slowest", "ratio", "sequential", "tb-style")
+	fmt.Fprintf(&b, "\n%-38s %9s %9s %6s %11s %12s %12s\n", "scenario", "ours", "slowest", "ratio", "sequential", "tb-style", "cells/conns")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-38s %9s %9s %6.2f %11s %12s\n", r.scenario, r.ours.Round(time.Millisecond), r.slowest.Round(time.Millisecond),
-			float64(r.ours)/float64(r.slowest), r.seq.Round(time.Millisecond), r.tbStyle.Round(time.Millisecond))
+		fmt.Fprintf(&b, "%-38s %9s %9s %6.2f %11s %12s %12s\n", r.scenario, r.ours.Round(time.Millisecond), r.slowest.Round(time.Millisecond),
+			float64(r.ours)/float64(r.slowest), r.seq.Round(time.Millisecond), r.tbStyle.Round(time.Millisecond), fmt.Sprintf("%d/%d", r.cells, r.conns))
 	}
 	fmt.Fprintf(&b, "%-38s %9s (verdict %s)\n", "port-25 verdict, 25 dropped", verdict.Round(time.Millisecond), nw.Port25)
+	fmt.Fprintf(&b, "%-38s %9s (serial dialing, Go net.Dialer's rule: %s)\n", "first of two addresses dead, connect", dead.Round(time.Millisecond), serial.Round(time.Millisecond))
 	fmt.Print(b.String())
+}
+
+// benchDeadFirstAddress times one connection to a server whose first address drops
+// packets and whose second answers (rtt away): with HappyDialer, and dialing serially
+// with the timeout spread over the addresses, as net.Dialer and getaddrinfo-order tools do.
+func benchDeadFirstAddress(t *testing.T, rtt time.Duration) (happy, serial time.Duration) {
+	w := detecttest.StartWorld(t, "dead.test", "me@dead.test", "pw")
+	if err := w.Net.AddLatency(rtt); err != nil {
+		t.Fatal(err)
+	}
+	w.Net.Host("smtp.dead.test", "192.0.2.10", "127.0.0.1")
+	w.Net.DropIP("192.0.2.10")
+	const timeout = 10 * time.Second
+	start := time.Now()
+	c, err := (&HappyDialer{Resolver: w.Net, Dialer: w.Net}).DialContext(context.Background(), "tcp", "smtp.dead.test:465")
+	if err != nil {
+		t.Fatal(err)
+	}
+	happy = time.Since(start)
+	c.Close()
+	start = time.Now()
+	deadline := start.Add(timeout)
+	ips, _ := w.Net.LookupHost(context.Background(), "smtp.dead.test")
+	for i, ip := range ips {
+		share := time.Until(deadline) / time.Duration(len(ips)-i)
+		ctx, cancel := context.WithTimeout(context.Background(), share)
+		c, err := w.Net.DialContext(ctx, "tcp", net.JoinHostPort(ip, "465"))
+		cancel()
+		if err == nil {
+			c.Close()
+			break
+		}
+	}
+	return happy, time.Since(start)
 }
 
 func benchReport() *Report {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 
 	"github.com/emersion/go-imap/v2"
@@ -93,6 +94,17 @@ var ErrLoginDisabled = errors.New("detect: server disables login on this connect
 // ErrProtocol marks a reply the engine could not understand.
 var ErrProtocol = errors.New("detect: protocol error")
 
+// greetsInClear reports whether the first bytes a TLS client received are a mail
+// server's clear-text greeting (SMTP 220/421/554, IMAP "* OK"/"* PREAUTH"/"* BYE", POP3 "+OK"/"-ERR").
+func greetsInClear(b []byte) bool {
+	for _, g := range []string{"220", "421", "554", "* OK", "* PRE", "* BYE", "+OK", "-ERR"} {
+		if strings.HasPrefix(string(b), g) {
+			return true
+		}
+	}
+	return false
+}
+
 // Classify turns any error from a probe step into a Failure. A *Failure passes through.
 func Classify(step string, err error) *Failure {
 	if err == nil {
@@ -133,6 +145,10 @@ func Classify(step string, err error) *Failure {
 	var recErr tls.RecordHeaderError
 	var alert tls.AlertError
 	var echErr *tls.ECHRejectionError
+	if errors.As(err, &recErr) && greetsInClear(recErr.RecordHeader[:]) {
+		// The server spoke first, in clear text: a port that expects STARTTLS/STLS or none.
+		return fail(KindPlainPort, step, err)
+	}
 	if errors.As(err, &recErr) || errors.As(err, &alert) || errors.As(err, &echErr) {
 		return fail(KindTLSHandshake, step, err)
 	}

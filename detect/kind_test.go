@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -30,6 +31,11 @@ func TestClassify(t *testing.T) {
 		{"dns timeout", "connect", &net.DNSError{Err: "timeout", IsTimeout: true}, KindTimeout, 0, ""},
 		{"deadline", "banner", fmt.Errorf("read: %w", os.ErrDeadlineExceeded), KindTimeout, 0, ""},
 		{"ctx deadline", "banner", context.DeadlineExceeded, KindTimeout, 0, ""},
+		{"TLS meets an SMTP greeting", "tls", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake", RecordHeader: [5]byte{'2', '2', '0', ' ', 'm'}}, KindPlainPort, 0, ""},
+		{"TLS meets an IMAP greeting", "tls", tls.RecordHeaderError{RecordHeader: [5]byte{'*', ' ', 'O', 'K', ' '}}, KindPlainPort, 0, ""},
+		{"TLS meets a POP3 greeting", "tls", tls.RecordHeaderError{RecordHeader: [5]byte{'+', 'O', 'K', ' ', 'D'}}, KindPlainPort, 0, ""},
+		{"TLS meets binary garbage", "tls", tls.RecordHeaderError{RecordHeader: [5]byte{0xde, 0xad, 0xbe, 0xef, 0}}, KindTLSHandshake, 0, ""},
+		{"TLS meets an HTTP answer", "tls", tls.RecordHeaderError{RecordHeader: [5]byte{'H', 'T', 'T', 'P', '/'}}, KindTLSHandshake, 0, ""},
 		{"canceled", "banner", context.Canceled, KindCanceled, 0, ""},
 		{"eof in banner", "banner", io.EOF, KindProtocol, 0, ""},
 		{"eof in tls", "starttls", io.ErrUnexpectedEOF, KindTLSHandshake, 0, ""},

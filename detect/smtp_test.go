@@ -154,7 +154,7 @@ func TestProbeSMTP(t *testing.T) {
 		{name: "no AUTH and no relay", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none"}},
 			sec: SecurityNone, pass: testPass, wantStatus: StatusAuthUnavailable, wantKind: KindNoAuth},
 		{name: "TLS on a clear-text port", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none", Mechanisms: []string{"PLAIN"}}},
-			sec: SecurityTLS, pass: testPass, wantStatus: StatusTLSFailed, wantKind: KindTLSHandshake},
+			sec: SecurityTLS, pass: testPass, wantStatus: StatusTLSFailed, wantKind: KindPlainPort},
 		{name: "STARTTLS not offered", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none", Mechanisms: []string{"PLAIN"}}},
 			sec: SecurityStartTLS, pass: testPass, wantStatus: StatusTLSFailed, wantKind: KindNoStartTLS},
 		{name: "expired certificate", srv: server{cfg: &detecttest.SMTPConfig{Mode: "tls", Mechanisms: []string{"PLAIN"}, Users: users}, certOpts: detecttest.CertOpts{Expired: true}},

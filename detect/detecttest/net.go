@@ -100,6 +100,17 @@ func (n *Net) Dials(host string, port int) int {
 	return n.dials[key(host, port)]
 }
 
+// TotalDials returns how many connections were dialled through this network.
+func (n *Net) TotalDials() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	total := 0
+	for _, d := range n.dials {
+		total += d
+	}
+	return total
+}
+
 func key(host string, port int) string { return fmt.Sprintf("%s:%d", strings.ToLower(host), port) }
 
 // DialContext implements detect.Dialer.
