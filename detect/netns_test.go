@@ -137,7 +137,7 @@ func startHelper(t *testing.T, ns, kind string, env ...string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	test := map[string]string{"smtp": "^TestNetnsHelperSMTP$", "check": "^TestNetnsHelperCheck$"}[kind]
+	test := map[string]string{"smtp": "^TestNetnsHelperSMTP$", "check": "^TestNetnsHelperCheck$", "dial": "^TestNetnsHelperDial$"}[kind]
 	cmd := exec.Command("ip", "netns", "exec", ns, exe, "-test.run="+test, "-test.count=1")
 	cmd.Env = append(append(os.Environ(), helperEnv+"="+kind), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -256,5 +256,105 @@ func TestNetnsPort25(t *testing.T) {
 		if n.ElapsedMS > 5000 {
 			t.Errorf("network section took %d ms, want ≤ 5000", n.ElapsedMS)
 		}
+	}
+}
+
+// TestNetnsHelperDial is not a test: run with MAILSETUP_NETNS_HELPER=dial it connects to
+// port 587 of a name whose addresses are ADDRS (in that order), once with HappyDialer and
+// once serially with a 10 s timeout spread over the addresses (net.Dialer's rule), and
+// prints both times and the address reached as JSON.
+func TestNetnsHelperDial(t *testing.T) {
+	if os.Getenv(helperEnv) != "dial" {
+		t.Skip("helper process for TestNetnsDeadFirstAddress")
+	}
+	addrs := strings.Split(os.Getenv("ADDRS"), ",")
+	out := map[string]any{}
+	start := time.Now()
+	c, err := (&HappyDialer{Resolver: hostTable{"mail.example.test": addrs}}).DialContext(context.Background(), "tcp", "mail.example.test:587")
+	out["happy_ms"] = time.Since(start).Milliseconds()
+	if err != nil {
+		out["happy_error"] = err.Error()
+	} else {
+		out["happy_remote"] = c.RemoteAddr().String()
+		c.Close()
+	}
+	start = time.Now()
+	deadline := start.Add(10 * time.Second)
+	for i, ip := range addrs {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Until(deadline)/time.Duration(len(addrs)-i))
+		var d net.Dialer
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(ip, "587"))
+		cancel()
+		if err == nil {
+			out["serial_remote"] = c.RemoteAddr().String()
+			c.Close()
+			break
+		}
+	}
+	out["serial_ms"] = time.Since(start).Milliseconds()
+	json.NewEncoder(os.Stdout).Encode(out)
+}
+
+// TestNetnsDeadFirstAddress: a server name with three addresses, the first IPv6 without a
+// route on the client (the kernel answers "network unreachable"), the second dropped by
+// iptables, the third working. HappyDialer must connect to the third in about two
+// attempt delays, where serial dialing waits for the dropped address's share of the timeout.
+func TestNetnsDeadFirstAddress(t *testing.T) {
+	if os.Getenv(helperEnv) != "" {
+		t.Skip("inside a helper process")
+	}
+	if why := netnsAvailable(); why != "" {
+		t.Skip("network namespaces unavailable: " + why)
+	}
+	id := randHex(2)
+	srv, cli := "msa-s-"+id, "msa-c-"+id
+	vs, vc := "msavs"+id, "msavc"+id
+	const deadIP, liveIP, cliIP, noRoute6 = "10.203.8.1", "10.203.8.3", "10.203.8.2", "2001:db8::25"
+	sh(t, "ip", "netns", "add", srv)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", srv).Run() })
+	sh(t, "ip", "netns", "add", cli)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", cli).Run() })
+	sh(t, "ip", "link", "add", vs, "type", "veth", "peer", "name", vc)
+	sh(t, "ip", "link", "set", vs, "netns", srv)
+	sh(t, "ip", "link", "set", vc, "netns", cli)
+	sh(t, "ip", "-n", srv, "addr", "add", deadIP+"/24", "dev", vs)
+	sh(t, "ip", "-n", srv, "addr", "add", liveIP+"/24", "dev", vs)
+	sh(t, "ip", "-n", cli, "addr", "add", cliIP+"/24", "dev", vc)
+	for _, ns := range []string{srv, cli} {
+		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
+	}
+	sh(t, "ip", "-n", srv, "link", "set", vs, "up")
+	sh(t, "ip", "-n", cli, "link", "set", vc, "up")
+	sh(t, "ip", "netns", "exec", cli, "iptables", "-A", "OUTPUT", "-d", deadIP, "-j", "DROP")
+	startSMTPHelper(t, srv, deadIP+":587,"+liveIP+":587", "mail.example.test", true)
+
+	cmd := startHelper(t, cli, "dial", "ADDRS="+noRoute6+","+deadIP+","+liveIP)
+	raw, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("dial helper: %v\n%s", err, raw)
+	}
+	var res struct {
+		HappyMS      int64  `json:"happy_ms"`
+		HappyRemote  string `json:"happy_remote"`
+		HappyError   string `json:"happy_error"`
+		SerialMS     int64  `json:"serial_ms"`
+		SerialRemote string `json:"serial_remote"`
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "{") {
+			if err := json.Unmarshal([]byte(line), &res); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Logf("happy eyeballs: %d ms to %s; serial dialing: %d ms to %s", res.HappyMS, res.HappyRemote, res.SerialMS, res.SerialRemote)
+	if res.HappyRemote != net.JoinHostPort(liveIP, "587") {
+		t.Fatalf("happy eyeballs reached %q (%s), want %s:587", res.HappyRemote, res.HappyError, liveIP)
+	}
+	if res.HappyMS > 1000 {
+		t.Errorf("happy eyeballs took %d ms, want about one attempt delay (250 ms)", res.HappyMS)
+	}
+	if res.SerialMS < 3000 {
+		t.Errorf("serial dialing took only %d ms: the dropped address was not dropped, so the test proves nothing", res.SerialMS)
 	}
 }
