@@ -54,9 +54,16 @@ type AttemptError struct {
 func (e *DialError) Error() string {
 	parts := make([]string, len(e.Attempts))
 	for i, a := range e.Attempts {
-		parts[i] = a.IP + ": " + a.Err.Error()
+		msg := a.Err.Error()
+		// net.Dialer's errors repeat the address: "dial tcp 192.0.2.1:25: connect: …".
+		if _, rest, ok := strings.Cut(msg, a.IP); ok && strings.HasPrefix(msg, "dial ") {
+			if _, rest, ok = strings.Cut(rest, ": "); ok {
+				msg = rest
+			}
+		}
+		parts[i] = a.IP + ": " + msg
 	}
-	return fmt.Sprintf("dial %s: every address failed (%s)", e.Address, strings.Join(parts, "; "))
+	return fmt.Sprintf("every address of %s failed (%s)", e.Address, strings.Join(parts, "; "))
 }
 
 // Unwrap returns the most telling attempt error: a refused connection proves the path
