@@ -53,6 +53,8 @@ type Options struct {
 
 	// sessions caches TLS sessions for one run (set by Run).
 	sessions tls.ClientSessionCache
+	// noHostCache turns off Run's per-run cache of host lookups (for the benchmark's comparison).
+	noHostCache bool
 
 	// Dialer opens every connection; nil means a HappyDialer over Resolver and a
 	// net.Dialer. An injected Dialer resolves names itself (tests use a fake network).

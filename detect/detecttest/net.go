@@ -23,6 +23,7 @@ type Net struct {
 	mx      map[string][]*net.MX  // domain → MX
 	srv     map[string][]*net.SRV // "_service._proto.name" → SRV
 	dials   map[string]int        // "host:port" → number of dials
+	dnsRTT  time.Duration         // delay of every DNS answer
 	proxies []*LatencyProxy
 }
 
@@ -69,6 +70,31 @@ func (n *Net) DropIP(ip string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.dropIP[ip] = true
+}
+
+// SetDNSDelay makes every DNS answer of this network take d, like a slow resolver.
+func (n *Net) SetDNSDelay(d time.Duration) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.dnsRTT = d
+}
+
+// dnsWait waits for the DNS delay or the end of ctx.
+func (n *Net) dnsWait(ctx context.Context) error {
+	n.mu.Lock()
+	d := n.dnsRTT
+	n.mu.Unlock()
+	if d == 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return &net.DNSError{Err: ctx.Err().Error(), IsTimeout: true}
+	}
 }
 
 // MX sets the MX records of domain.
@@ -161,7 +187,10 @@ func (e *osSyscallError) Error() string { return "connect: " + e.errno.Error() }
 func (e *osSyscallError) Unwrap() error { return e.errno }
 
 // LookupHost implements detect.Resolver.
-func (n *Net) LookupHost(_ context.Context, host string) ([]string, error) {
+func (n *Net) LookupHost(ctx context.Context, host string) ([]string, error) {
+	if err := n.dnsWait(ctx); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if ips, ok := n.hosts[strings.ToLower(strings.TrimSuffix(host, "."))]; ok {
@@ -171,7 +200,10 @@ func (n *Net) LookupHost(_ context.Context, host string) ([]string, error) {
 }
 
 // LookupMX implements detect.Resolver.
-func (n *Net) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
+func (n *Net) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
+	if err := n.dnsWait(ctx); err != nil {
+		return nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if mx, ok := n.mx[strings.ToLower(strings.TrimSuffix(name, "."))]; ok {
@@ -181,7 +213,10 @@ func (n *Net) LookupMX(_ context.Context, name string) ([]*net.MX, error) {
 }
 
 // LookupSRV implements detect.Resolver.
-func (n *Net) LookupSRV(_ context.Context, service, proto, name string) (string, []*net.SRV, error) {
+func (n *Net) LookupSRV(ctx context.Context, service, proto, name string) (string, []*net.SRV, error) {
+	if err := n.dnsWait(ctx); err != nil {
+		return "", nil, err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	k := "_" + service + "._" + proto + "." + strings.ToLower(strings.TrimSuffix(name, "."))
