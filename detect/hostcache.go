@@ -17,6 +17,7 @@ import (
 // MX and SRV questions pass through.
 type hostCache struct {
 	Resolver
+	run     context.Context // the run's context: a query outlives its askers, not the run
 	timeout time.Duration
 	mu      sync.Mutex
 	names   map[string]*hostEntry
@@ -28,8 +29,8 @@ type hostEntry struct {
 	err   error
 }
 
-func newHostCache(r Resolver, timeout time.Duration) *hostCache {
-	return &hostCache{Resolver: r, timeout: timeout, names: map[string]*hostEntry{}}
+func newHostCache(run context.Context, r Resolver, timeout time.Duration) *hostCache {
+	return &hostCache{Resolver: r, run: run, timeout: timeout, names: map[string]*hostEntry{}}
 }
 
 // LookupHost implements Resolver.
@@ -41,7 +42,7 @@ func (c *hostCache) LookupHost(ctx context.Context, host string) ([]string, erro
 		e = &hostEntry{done: make(chan struct{})}
 		c.names[key] = e
 		// The query belongs to every asker, so no single asker's cancel may end it.
-		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+		qctx, cancel := context.WithTimeout(c.run, c.timeout)
 		go func() {
 			defer cancel()
 			e.addrs, e.err = c.Resolver.LookupHost(qctx, host)

@@ -52,7 +52,7 @@ func TestHostCache(t *testing.T) {
 	n.Host("mail.test", "192.0.2.1")
 	temp := &net.DNSError{Err: "server misbehaving", Name: "flaky.test", IsTemporary: true}
 	r := &countingResolver{Resolver: n, delay: 50 * time.Millisecond, fail: map[string]error{"flaky.test": temp}}
-	c := newHostCache(r, time.Second)
+	c := newHostCache(context.Background(), r, time.Second)
 
 	// Ten askers at once share one query.
 	var wg sync.WaitGroup
@@ -95,7 +95,7 @@ func TestHostCache(t *testing.T) {
 
 	// An asker that gives up does not spoil the answer for the others.
 	slow := &countingResolver{Resolver: n, delay: 200 * time.Millisecond}
-	c = newHostCache(slow, time.Second)
+	c = newHostCache(context.Background(), slow, time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err := c.LookupHost(ctx, "mail.test")

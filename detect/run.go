@@ -33,7 +33,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		o.sessions = tls.NewLRUClientSessionCache(64)
 	}
 	if !o.noHostCache {
-		cache := newHostCache(o.resolver(), o.timeout())
+		cache := newHostCache(ctx, o.resolver(), o.timeout())
 		if hd, ok := o.Dialer.(*HappyDialer); ok && o.Resolver != nil && hd.Resolver == HostResolver(o.Resolver) {
 			d := *hd // an injected HappyDialer over the same resolver shares the cache
 			d.Resolver = cache
