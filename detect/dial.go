@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"syscall"
 	"time"
@@ -104,7 +105,7 @@ func (h *HappyDialer) DialContext(ctx context.Context, network, address string) 
 	if err != nil {
 		return nil, err
 	}
-	if net.ParseIP(host) != nil || h.Resolver == nil {
+	if _, err := netip.ParseAddr(host); err == nil || h.Resolver == nil {
 		return d.DialContext(ctx, network, address)
 	}
 	addrs, err := h.Resolver.LookupHost(ctx, host)
@@ -230,11 +231,11 @@ func attemptOrder(addrs []string, network string) []string {
 	var first, second []string
 	firstV4 := false
 	for _, a := range addrs {
-		ip := net.ParseIP(a)
-		if ip == nil {
+		ip, err := netip.ParseAddr(a) // keeps an IPv6 zone ("fe80::1%eth0")
+		if err != nil {
 			continue
 		}
-		v4 := ip.To4() != nil
+		v4 := ip.Is4() || ip.Is4In6()
 		if network == "tcp4" && !v4 || network == "tcp6" && v4 {
 			continue
 		}

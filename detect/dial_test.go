@@ -229,6 +229,8 @@ func TestAttemptOrder(t *testing.T) {
 		{[]string{"2001:db8::1", "192.0.2.1"}, "tcp4", []string{"192.0.2.1"}},
 		{[]string{"2001:db8::1", "192.0.2.1"}, "tcp6", []string{"2001:db8::1"}},
 		{[]string{"not-an-ip", "192.0.2.1"}, "tcp", []string{"192.0.2.1"}},
+		{[]string{"fe80::1%eth0", "::ffff:192.0.2.1"}, "tcp", []string{"fe80::1%eth0", "::ffff:192.0.2.1"}},
+		{[]string{"fe80::1%eth0", "::ffff:192.0.2.1"}, "tcp4", []string{"::ffff:192.0.2.1"}},
 		{nil, "tcp", []string{}},
 	} {
 		if got := attemptOrder(tc.in, tc.network); !slices.Equal(got, tc.want) {
