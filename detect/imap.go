@@ -50,7 +50,7 @@ func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, logi
 func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*imapConn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
-		return nil, f
+		return nil, p.shareFail(f)
 	}
 	ok := false
 	defer func() {
@@ -62,25 +62,26 @@ func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*ima
 	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
 	greeting, err := text.ReadLine()
 	if err != nil {
-		return nil, wrap("banner", err)
+		return nil, p.shareFail(wrap("banner", err))
 	}
 	p.res.Banner = strings.TrimSpace(strings.TrimPrefix(greeting, "*"))
 	switch {
 	case strings.HasPrefix(greeting, "* OK"):
 	case strings.HasPrefix(greeting, "* PREAUTH"):
 	case strings.HasPrefix(greeting, "* BYE"):
-		return nil, fail(KindServerTemporary, "banner", fmt.Errorf("imap %s: server said goodbye: %s", addr, greeting))
+		return nil, p.shareFail(fail(KindServerTemporary, "banner", fmt.Errorf("imap %s: server said goodbye: %s", addr, greeting)))
 	default:
-		return nil, fail(KindProtocol, "banner", fmt.Errorf("imap %s: %w: greeting %q", addr, ErrProtocol, clip(greeting)))
+		return nil, p.shareFail(fail(KindProtocol, "banner", fmt.Errorf("imap %s: %w: greeting %q", addr, ErrProtocol, clip(greeting))))
 	}
 
 	if key.Security == SecurityStartTLS {
 		caps, err := imapCapability(text, "A1")
 		if err != nil {
-			return nil, wrap("capability", err)
+			return nil, p.shareFail(wrap("capability", err))
 		}
 		p.res.Capabilities = caps
 		p.res.AuthMechanisms = imapMechs(caps)
+		p.sharePre(p.res.AuthMechanisms, 0)
 		if !hasCap(caps, "STARTTLS") {
 			return nil, wrap("starttls", ErrNoStartTLS)
 		}
@@ -191,9 +192,10 @@ func imapMechs(caps []string) []string {
 var imapMechanisms = []mechanism{mechanisms[2], mechanisms[3], mechanisms[4]}
 
 // imapLogin tries the user name variants with the best usable method.
-func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
-	offered := imapMechs(ic.caps)
-	if hasCap(ic.caps, "LOGINDISABLED") {
+// imapChoose picks the login methods for an IMAP connection with capabilities caps.
+func imapChoose(caps []string, secure, allowPlaintext bool, key ProbeKey) ([]mechanism, *Failure) {
+	offered := imapMechs(caps)
+	if hasCap(caps, "LOGINDISABLED") {
 		// Only challenge-response SASL may still work; LOGIN and PLAIN are refused by the server.
 		var challenge []string
 		for _, m := range offered {
@@ -202,11 +204,15 @@ func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key 
 			}
 		}
 		if len(challenge) == 0 {
-			return fail(KindLoginDisabled, "auth", fmt.Errorf("imap %s:%d: %w", key.Host, key.Port, ErrLoginDisabled))
+			return nil, fail(KindLoginDisabled, "auth", fmt.Errorf("imap %s:%d: %w", key.Host, key.Port, ErrLoginDisabled))
 		}
 		offered = challenge
 	}
-	mechs, f := chooseFrom(imapMechanisms, offered, ic.secure, o.AllowPlaintext)
+	return chooseFrom(imapMechanisms, offered, secure, allowPlaintext)
+}
+
+func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
+	mechs, f := imapChoose(ic.caps, ic.secure, o.AllowPlaintext, key)
 	if f != nil {
 		return f
 	}

@@ -55,6 +55,8 @@ type Options struct {
 	sessions tls.ClientSessionCache
 	// noHostCache turns off Run's per-run cache of host lookups (for the benchmark's comparison).
 	noHostCache bool
+	// noPlainShare makes every clear-text cell open its own connection (for the comparison).
+	noPlainShare bool
 
 	// Dialer opens every connection; nil means a HappyDialer over Resolver and a
 	// net.Dialer. An injected Dialer resolves names itself (tests use a fake network).

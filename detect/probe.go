@@ -24,6 +24,8 @@ type probeRun struct {
 	start time.Time
 	// clock is the probe's time budget (nil for helpers such as SendMessage).
 	clock *probeClock
+	// share, for a STARTTLS cell, receives what it saw before TLS for the port's clear-text cell.
+	share *plainShare
 }
 
 // probeClock is a probe's time budget: it cancels the probe's context once the probe
@@ -120,6 +122,9 @@ func (o *Options) runProbe(ctx context.Context, key ProbeKey, login *Login,
 	ctx, clock, release := o.withBudget(ctx)
 	defer release()
 	p.clock = clock
+	if key.Security == SecurityStartTLS {
+		p.share = shareFrom(ctx)
+	}
 	return p.finishCtx(ctx, probe(ctx, p, key, login))
 }
 

@@ -370,6 +370,8 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 	hostSem := map[string]chan struct{}{}
 	// plainSiblings cancels the clear-text cells of a port once its TLS cell handshook.
 	plainSiblings := map[string]*cancelGroup{}
+	// shares[i] links cell i, a STARTTLS cell or a clear-text cell, to the port's other one.
+	shares := o.plainShares(cells)
 	for _, c := range cells {
 		if hostSem[c.key.Host] == nil {
 			hostSem[c.key.Host] = make(chan struct{}, maxConnsPerHost)
@@ -403,12 +405,38 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 			if c.key.Security != SecurityTLS {
 				plainSiblings[portKey(c.key)].add(cancel)
 			}
-			res, ok := o.acquire(cctx, sem, hostSem[c.key.Host])
-			if ok {
-				o.progress(Event{Start: &c.key})
-				res = o.probeOne(cctx, c.key, login)
-				<-hostSem[c.key.Host]
-				<-sem
+			share := shares[i]
+			derived := false
+			var res ProbeResult
+			if share != nil && c.key.Security == SecurityNone {
+				// The clear-text cell first waits for what its STARTTLS sibling saw in clear text.
+				select {
+				case <-share.done:
+					if share.obs != nil && cctx.Err() == nil {
+						res, derived = o.derivePlain(c.key, login, share.obs)
+						if derived {
+							o.progress(Event{Start: &c.key})
+						}
+					}
+				case <-cctx.Done():
+				}
+			}
+			if !derived {
+				var ok bool
+				res, ok = o.acquire(cctx, sem, hostSem[c.key.Host])
+				if ok {
+					o.progress(Event{Start: &c.key})
+					pctx := cctx
+					if share != nil && c.key.Security == SecurityStartTLS {
+						pctx = withShare(cctx, share)
+					}
+					res = o.probeOne(pctx, c.key, login)
+					<-hostSem[c.key.Host]
+					<-sem
+				}
+				if share != nil && c.key.Security == SecurityStartTLS {
+					share.publish(nil) // ended without sharing: the clear-text cell connects itself
+				}
 			}
 			res = explainCancel(cctx, ctx, c.key, res)
 			res.Source = c.source
@@ -423,6 +451,28 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 	}
 	wg.Wait()
 	return results
+}
+
+// plainShares pairs each port's STARTTLS cell with its clear-text cell, unless sharing
+// is off. Both cells of a pair get the same share.
+func (o *Options) plainShares(cells []cell) []*plainShare {
+	out := make([]*plainShare, len(cells))
+	if o.noPlainShare {
+		return out
+	}
+	starttls := map[string]int{}
+	for i, c := range cells {
+		if c.key.Security == SecurityStartTLS {
+			starttls[portKey(c.key)] = i
+		}
+	}
+	for i, c := range cells {
+		if j, ok := starttls[portKey(c.key)]; ok && c.key.Security == SecurityNone {
+			s := newPlainShare()
+			out[i], out[j] = s, s
+		}
+	}
+	return out
 }
 
 func portKey(k ProbeKey) string { return fmt.Sprintf("%s|%s|%d", k.Protocol, k.Host, k.Port) }

@@ -59,6 +59,19 @@ func (t *Transcript) Note(s string) {
 	t.addLocked("--", s)
 }
 
+// replay appends lines recorded by another transcript of this run (already redacted).
+func (t *Transcript) replay(lines []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, l := range lines {
+		if len(t.lines) >= maxTranscriptLines {
+			t.dropped++
+			continue
+		}
+		t.lines = append(t.lines, l)
+	}
+}
+
 // Lines returns the recorded lines so far, including partial lines.
 func (t *Transcript) Lines() []string {
 	t.mu.Lock()

@@ -1,0 +1,120 @@
+package detect
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/mailsetup/mailsetup/detect/detecttest"
+)
+
+// The clear-text cell of a port borrows its STARTTLS sibling's pre-TLS conversation
+// when it would not log in anyway, and its result is then the same as with a connection
+// of its own; it connects itself when a clear-text login (consented or challenge-
+// response) or a relay question is due.
+func TestPlainCellShares(t *testing.T) {
+	users := map[string]string{testUser: testPass}
+	type server func(t *testing.T, e *testEnv) int // starts a server, routes it, returns the port
+	smtpSrv := func(mechs []string, before bool) server {
+		return func(t *testing.T, e *testEnv) int {
+			s := detecttest.StartSMTP(t, detecttest.SMTPConfig{Mode: "starttls", Cert: e.cert(t, detecttest.CertOpts{}),
+				Mechanisms: mechs, AuthBeforeTLS: before, Users: users, MaxMessageBytes: 10 << 20})
+			e.net.Route(testHost, 587, s.Addr)
+			return 587
+		}
+	}
+	imapSrv := func(insecure bool) server {
+		return func(t *testing.T, e *testEnv) int {
+			s := detecttest.StartIMAP(t, detecttest.IMAPConfig{Mode: "starttls", Cert: e.cert(t, detecttest.CertOpts{}), Users: users, InsecureAuth: insecure})
+			e.net.Route(testHost, 143, s.Addr)
+			return 143
+		}
+	}
+	popSrv := func(cram bool) server {
+		return func(t *testing.T, e *testEnv) int {
+			s := detecttest.StartPOP3(t, detecttest.POP3Config{Mode: "starttls", Cert: e.cert(t, detecttest.CertOpts{}), Users: users, UserBeforeTLS: true, CRAMMD5: cram})
+			e.net.Route(testHost, 110, s.Addr)
+			return 110
+		}
+	}
+	closed := func(port int) server {
+		return func(_ *testing.T, e *testEnv) int {
+			e.net.Host(testHost) // resolves, nothing listens
+			return port
+		}
+	}
+
+	for _, tc := range []struct {
+		name       string
+		proto      Protocol
+		srv        server
+		pass       string
+		plaintext  bool
+		wantShared bool // the clear-text cell needs no connection of its own
+		wantStatus Status
+	}{
+		{"SMTP PLAIN before TLS, no consent", SMTP, smtpSrv([]string{"PLAIN", "LOGIN"}, true), testPass, false, true, StatusPlaintextRefused},
+		{"SMTP PLAIN before TLS, consent", SMTP, smtpSrv([]string{"PLAIN"}, true), testPass, true, false, StatusOK},
+		{"SMTP CRAM-MD5 before TLS", SMTP, smtpSrv([]string{"CRAM-MD5"}, true), testPass, false, false, StatusOK},
+		{"SMTP without password", SMTP, smtpSrv([]string{"PLAIN"}, true), "", false, true, StatusOK},
+		{"SMTP without AUTH before TLS: relay question", SMTP, smtpSrv([]string{"PLAIN"}, false), testPass, false, false, StatusAuthUnavailable},
+		{"SMTP port closed", SMTP, closed(587), testPass, false, true, StatusRefused},
+		{"IMAP LOGINDISABLED before TLS", IMAP, imapSrv(false), testPass, false, true, StatusAuthUnavailable},
+		{"IMAP LOGIN before TLS, consent", IMAP, imapSrv(true), testPass, true, false, StatusOK},
+		{"POP3 USER and APOP before TLS: APOP hides the password", POP3, popSrv(false), testPass, false, false, StatusOK},
+		{"POP3 without password", POP3, popSrv(false), "", false, true, StatusOK},
+		{"POP3 CRAM-MD5 before TLS", POP3, popSrv(true), testPass, false, false, StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got [2]ProbeResult
+			var dials [2]int
+			for i, share := range []bool{true, false} {
+				e := newTestEnv(t)
+				port := tc.srv(t, e)
+				o := e.opts
+				o.AllowPlaintext, o.noPlainShare = tc.plaintext, !share
+				cells := []cell{{key: ProbeKey{tc.proto, testHost, port, SecurityStartTLS}}, {key: ProbeKey{tc.proto, testHost, port, SecurityNone}}}
+				res := o.probeAll(context.Background(), cells, testLogin(tc.pass), newCancelGroup())
+				got[i], dials[i] = res[1], e.net.Dials(testHost, port)
+			}
+			shared, own := got[0], got[1]
+			if shared.Status != tc.wantStatus {
+				t.Errorf("status %s, want %s (%s)\n%s", shared.Status, tc.wantStatus, shared.Error, strings.Join(shared.Transcript, "\n"))
+			}
+			wantDials := 2
+			if tc.wantShared {
+				wantDials = 1
+			}
+			if dials[0] != wantDials || dials[1] != 2 {
+				t.Errorf("connections to the port: %d shared, %d without sharing; want %d and 2", dials[0], dials[1], wantDials)
+			}
+			note := slices.ContainsFunc(shared.Transcript, func(l string) bool { return strings.Contains(l, "no second connection") })
+			if note != tc.wantShared {
+				t.Errorf("transcript says the conversation was shared: %v, want %v", note, tc.wantShared)
+			}
+			// Whatever the path, the clear-text cell reports what its own connection reports.
+			if shared.Status != own.Status || kindOf(shared) != kindOf(own) || apopless(shared.Banner) != apopless(own.Banner) ||
+				!slices.Equal(shared.AuthMechanisms, own.AuthMechanisms) || shared.Verified != own.Verified || shared.MaxSize != own.MaxSize {
+				t.Errorf("shared result differs from its own connection's:\nshared: %s %s banner=%q mechs=%v verified=%v size=%d\nown:    %s %s banner=%q mechs=%v verified=%v size=%d",
+					shared.Status, kindOf(shared), shared.Banner, shared.AuthMechanisms, shared.Verified, shared.MaxSize,
+					own.Status, kindOf(own), own.Banner, own.AuthMechanisms, own.Verified, own.MaxSize)
+			}
+		})
+	}
+}
+
+// apopless drops a POP3 greeting's APOP timestamp, which differs on every connection.
+func apopless(banner string) string {
+	if i := strings.IndexByte(banner, '<'); i >= 0 {
+		return banner[:i]
+	}
+	return banner
+}
+
+func kindOf(r ProbeResult) Kind {
+	if r.Diagnosis == nil {
+		return ""
+	}
+	return r.Diagnosis.Kind
+}
