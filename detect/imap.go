@@ -81,7 +81,7 @@ func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*ima
 		}
 		p.res.Capabilities = caps
 		p.res.AuthMechanisms = imapMechs(caps)
-		p.sharePre(p.res.AuthMechanisms, 0)
+		p.sharePre(p.res.AuthMechanisms)
 		if !hasCap(caps, "STARTTLS") {
 			return nil, wrap("starttls", ErrNoStartTLS)
 		}

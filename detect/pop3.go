@@ -138,7 +138,7 @@ func (o *Options) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop
 	}
 	if key.Security == SecurityStartTLS {
 		p.res.Capabilities = caps
-		p.sharePre(pop3Mechs(caps, timestamp), 0)
+		p.sharePre(pop3Mechs(caps, timestamp))
 		if !hasCap(caps, "STLS") {
 			return nil, wrap("starttls", ErrNoStartTLS)
 		}

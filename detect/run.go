@@ -453,8 +453,8 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 	return results
 }
 
-// plainShares pairs each port's STARTTLS cell with its clear-text cell, unless sharing
-// is off. Both cells of a pair get the same share.
+// plainShares pairs each IMAP and POP3 port's STARTTLS cell with its clear-text cell,
+// unless sharing is off. Both cells of a pair get the same share.
 func (o *Options) plainShares(cells []cell) []*plainShare {
 	out := make([]*plainShare, len(cells))
 	if o.noPlainShare {
@@ -462,7 +462,7 @@ func (o *Options) plainShares(cells []cell) []*plainShare {
 	}
 	starttls := map[string]int{}
 	for i, c := range cells {
-		if c.key.Security == SecurityStartTLS {
+		if c.key.Security == SecurityStartTLS && c.key.Protocol != SMTP {
 			starttls[portKey(c.key)] = i
 		}
 	}

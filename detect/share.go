@@ -6,11 +6,14 @@ import (
 	"time"
 )
 
-// plainShare lets the clear-text cell of a port reuse what the port's STARTTLS cell saw
-// before TLS: the same greeting and capabilities a clear-text connection would see. The
-// port then costs one connection, unless the clear-text cell must really speak on its
-// own: to log in without TLS (with the user's consent, or by challenge-response) or to
-// ask an SMTP server without AUTH whether it relays.
+// plainShare lets the clear-text cell of an IMAP or POP3 port reuse what the port's
+// STARTTLS cell saw before TLS: the same greeting and capabilities a clear-text
+// connection would see. The port then costs one connection, unless the clear-text cell
+// must log in without TLS (with the user's consent, or by challenge-response).
+//
+// SMTP does not share: most submission servers show AUTH only after STARTTLS, so the
+// clear-text cell asks about relaying on a conversation of its own anyway, and waiting
+// for its sibling first made the matrix 25 % slower (docs/PERFORMANCE.md).
 type plainShare struct {
 	once sync.Once
 	done chan struct{}
@@ -54,7 +57,7 @@ func shareFrom(ctx context.Context) *plainShare {
 }
 
 // sharePre publishes the STARTTLS cell's clear-text capabilities (no-op for other cells).
-func (p *probeRun) sharePre(mechs []string, maxSize int64) {
+func (p *probeRun) sharePre(mechs []string) {
 	if p.share == nil {
 		return
 	}
@@ -63,7 +66,7 @@ func (p *probeRun) sharePre(mechs []string, maxSize int64) {
 	}
 	p.share.publish(&plainObs{
 		banner: p.res.Banner, caps: append([]string(nil), p.res.Capabilities...), mechs: mechs,
-		maxSize: maxSize, lines: p.tr.Lines(), elapsed: time.Since(p.start),
+		lines: p.tr.Lines(), elapsed: time.Since(p.start),
 	})
 }
 
@@ -82,20 +85,17 @@ func (p *probeRun) shareFail(f *Failure) *Failure {
 // plainNeedsConn decides whether the clear-text cell must open its own connection, or
 // else what its outcome is (nil: reachable, login not tested in clear text).
 func (o *Options) plainNeedsConn(key ProbeKey, obs *plainObs, login *Login) (bool, *Failure) {
-	if key.Protocol == SMTP && len(obs.mechs) == 0 {
-		return true, nil // no AUTH: the relay question needs its own conversation
-	}
 	if !login.hasPassword() {
 		return false, nil
 	}
 	var f *Failure
 	switch key.Protocol {
-	case SMTP:
-		_, f = chooseMechs(obs.mechs, false, o.AllowPlaintext)
 	case IMAP:
 		_, f = imapChoose(obs.caps, false, o.AllowPlaintext, key)
-	default:
+	case POP3:
 		_, f = chooseFrom(pop3Clear, obs.mechs, false, o.AllowPlaintext)
+	default:
+		return true, nil
 	}
 	if f != nil {
 		return false, f
@@ -120,7 +120,7 @@ func (o *Options) derivePlain(key ProbeKey, login *Login, obs *plainObs) (ProbeR
 		}
 	}
 	p := o.startProbe(key, login.password())
-	p.res.Banner, p.res.Capabilities, p.res.AuthMechanisms, p.res.MaxSize = obs.banner, obs.caps, obs.mechs, obs.maxSize
+	p.res.Banner, p.res.Capabilities, p.res.AuthMechanisms = obs.banner, obs.caps, obs.mechs
 	if p.res.AuthMechanisms == nil {
 		p.res.AuthMechanisms = []string{}
 	}

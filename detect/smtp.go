@@ -76,7 +76,7 @@ func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, logi
 func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smtpConn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
-		return nil, p.shareFail(f)
+		return nil, f
 	}
 	ok := false
 	defer func() {
@@ -89,22 +89,20 @@ func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smt
 	banner, f := readGreeting(text)
 	p.res.Banner = banner
 	if f != nil {
-		return nil, p.shareFail(wrapFailure(f, "banner", addr))
+		return nil, wrapFailure(f, "banner", addr)
 	}
 
 	if key.Security == SecurityStartTLS {
 		if err := text.PrintfLine("EHLO %s", ehloName); err != nil {
-			return nil, p.shareFail(wrap("ehlo", err))
+			return nil, wrap("ehlo", err)
 		}
 		_, msg, err := text.ReadResponse(250)
 		if err != nil {
-			return nil, p.shareFail(wrap("ehlo", smtpError(err)))
+			return nil, wrap("ehlo", smtpError(err))
 		}
 		pre := parseEHLO(msg)
 		p.res.Capabilities = capNames(pre)
 		p.res.AuthMechanisms = authMechs(pre)
-		size, _ := strconv.ParseInt(strings.Fields(pre["SIZE"] + " 0")[0], 10, 64)
-		p.sharePre(p.res.AuthMechanisms, size)
 		if _, ok := pre["STARTTLS"]; !ok {
 			return nil, wrap("starttls", ErrNoStartTLS)
 		}
