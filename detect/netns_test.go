@@ -197,17 +197,13 @@ func runCheck(t *testing.T, ns, target, ip string) Network {
 	return n
 }
 
-func TestNetnsPort25(t *testing.T) {
-	if os.Getenv(helperEnv) != "" {
-		t.Skip("inside a helper process")
-	}
-	if why := netnsAvailable(); why != "" {
-		t.Skip("network namespaces unavailable: " + why)
-	}
+// vethPair creates a server and a client namespace joined by a veth pair, the server
+// side holding srvIPs and the client side cliIP (all /24), and removes them at the end.
+func vethPair(t *testing.T, srvIPs []string, cliIP string) (srv, cli string) {
+	t.Helper()
 	id := randHex(2)
-	srv, cli := "msa-s-"+id, "msa-c-"+id
+	srv, cli = "msa-s-"+id, "msa-c-"+id
 	vs, vc := "msavs"+id, "msavc"+id
-	const srvIP, cliIP, target = "10.203.7.1", "10.203.7.2", "mail.example.test"
 	sh(t, "ip", "netns", "add", srv)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", srv).Run() })
 	sh(t, "ip", "netns", "add", cli)
@@ -215,13 +211,27 @@ func TestNetnsPort25(t *testing.T) {
 	sh(t, "ip", "link", "add", vs, "type", "veth", "peer", "name", vc)
 	sh(t, "ip", "link", "set", vs, "netns", srv)
 	sh(t, "ip", "link", "set", vc, "netns", cli)
-	sh(t, "ip", "-n", srv, "addr", "add", srvIP+"/24", "dev", vs)
+	for _, ip := range srvIPs {
+		sh(t, "ip", "-n", srv, "addr", "add", ip+"/24", "dev", vs)
+	}
 	sh(t, "ip", "-n", cli, "addr", "add", cliIP+"/24", "dev", vc)
 	for _, ns := range []string{srv, cli} {
 		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
 	}
 	sh(t, "ip", "-n", srv, "link", "set", vs, "up")
 	sh(t, "ip", "-n", cli, "link", "set", vc, "up")
+	return srv, cli
+}
+
+func TestNetnsPort25(t *testing.T) {
+	if os.Getenv(helperEnv) != "" {
+		t.Skip("inside a helper process")
+	}
+	if why := netnsAvailable(); why != "" {
+		t.Skip("network namespaces unavailable: " + why)
+	}
+	const srvIP, cliIP, target = "10.203.7.1", "10.203.7.2", "mail.example.test"
+	srv, cli := vethPair(t, []string{srvIP}, cliIP)
 
 	startSMTPHelper(t, srv, srvIP+":25,"+srvIP+":587,"+srvIP+":465", target, true)
 
@@ -306,25 +316,8 @@ func TestNetnsDeadFirstAddress(t *testing.T) {
 	if why := netnsAvailable(); why != "" {
 		t.Skip("network namespaces unavailable: " + why)
 	}
-	id := randHex(2)
-	srv, cli := "msa-s-"+id, "msa-c-"+id
-	vs, vc := "msavs"+id, "msavc"+id
 	const deadIP, liveIP, cliIP, noRoute6 = "10.203.8.1", "10.203.8.3", "10.203.8.2", "2001:db8::25"
-	sh(t, "ip", "netns", "add", srv)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", srv).Run() })
-	sh(t, "ip", "netns", "add", cli)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", cli).Run() })
-	sh(t, "ip", "link", "add", vs, "type", "veth", "peer", "name", vc)
-	sh(t, "ip", "link", "set", vs, "netns", srv)
-	sh(t, "ip", "link", "set", vc, "netns", cli)
-	sh(t, "ip", "-n", srv, "addr", "add", deadIP+"/24", "dev", vs)
-	sh(t, "ip", "-n", srv, "addr", "add", liveIP+"/24", "dev", vs)
-	sh(t, "ip", "-n", cli, "addr", "add", cliIP+"/24", "dev", vc)
-	for _, ns := range []string{srv, cli} {
-		sh(t, "ip", "-n", ns, "link", "set", "lo", "up")
-	}
-	sh(t, "ip", "-n", srv, "link", "set", vs, "up")
-	sh(t, "ip", "-n", cli, "link", "set", vc, "up")
+	srv, cli := vethPair(t, []string{deadIP, liveIP}, cliIP)
 	sh(t, "ip", "netns", "exec", cli, "iptables", "-A", "OUTPUT", "-d", deadIP, "-j", "DROP")
 	startSMTPHelper(t, srv, deadIP+":587,"+liveIP+":587", "mail.example.test", true)
 
