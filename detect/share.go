@@ -26,7 +26,6 @@ type plainObs struct {
 	banner  string
 	caps    []string
 	mechs   []string
-	maxSize int64 // SMTP SIZE
 	lines   []string
 	elapsed time.Duration
 	fail    *Failure
