@@ -46,6 +46,13 @@ type Config struct {
 	Version string
 	// OnStarted is called once the first frame is up (timing in the smoke test).
 	OnStarted func(time.Duration)
+	// AutoStart, in demo mode, starts the check of the demo account once the window is
+	// up, as if the user pressed Enter (unattended measurements on CI machines).
+	AutoStart bool
+	// OnResult is called on the UI goroutine whenever a result screen is shown.
+	OnResult func(*detect.Report)
+	// QuitAfterResult closes the app once the first result is shown (with AutoStart).
+	QuitAfterResult bool
 }
 
 // UI is the window and its current screen.
@@ -82,6 +89,14 @@ func New(a fyne.App, cfg Config) *UI {
 	return u
 }
 
+// started runs on the UI goroutine once the window is up (Fyne calls lifecycle hooks
+// there): with AutoStart in demo mode it checks the demo account.
+func (u *UI) started() {
+	if u.cfg.Demo && u.cfg.AutoStart {
+		u.submit()
+	}
+}
+
 // Window returns the main window.
 func (u *UI) Window() fyne.Window { return u.win }
 
@@ -91,9 +106,12 @@ func Main(cfg Config) {
 	a := app.NewWithID(AppID)
 	a.SetIcon(Icon)
 	u := New(a, cfg)
-	if cfg.OnStarted != nil {
-		a.Lifecycle().SetOnStarted(func() { cfg.OnStarted(time.Since(start)) })
-	}
+	a.Lifecycle().SetOnStarted(func() {
+		if cfg.OnStarted != nil {
+			cfg.OnStarted(time.Since(start))
+		}
+		u.started()
+	})
 	u.win.ShowAndRun()
 }
 

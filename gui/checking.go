@@ -96,6 +96,12 @@ func (u *UI) startCheck(req request) {
 				return
 			}
 			u.showResult(rep)
+			if u.cfg.OnResult != nil {
+				u.cfg.OnResult(rep)
+			}
+			if u.cfg.QuitAfterResult {
+				u.app.Quit()
+			}
 		})
 	})
 }

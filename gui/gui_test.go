@@ -223,3 +223,38 @@ func TestExportBytesForEveryButton(t *testing.T) {
 		t.Error("no export buttons on the result screen")
 	}
 }
+
+// The unattended demo run: the window checks the demo account by itself, reports the
+// result once, and closes when asked to.
+func TestAutoStartReportsAndQuits(t *testing.T) {
+	for _, quit := range []bool{false, true} {
+		a := test.NewTempApp(t)
+		w := detecttest.StartWorld(t, "demo.test", user, pass)
+		var got []*detect.Report
+		u := New(a, Config{
+			Base:       detect.Options{Dialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert}, SkipNetwork: true, Timeout: 3 * time.Second},
+			Background: func(f func()) { f() },
+			Demo:       true, DemoAddress: user, DemoPassword: pass,
+			AutoStart: true, QuitAfterResult: quit,
+			OnResult: func(rep *detect.Report) { got = append(got, rep) },
+		})
+		t.Cleanup(u.Window().Close)
+		if u.screen != "account" {
+			t.Fatalf("before start: screen %s", u.screen)
+		}
+		u.started()
+		if u.screen != "result" || len(got) != 1 {
+			t.Fatalf("after start: screen %s, %d results reported; want result, 1", u.screen, len(got))
+		}
+		if o := got[0].Recommended.Outgoing; o == nil || !o.Verified {
+			t.Errorf("reported result has no verified outgoing setting: %+v", o)
+		}
+	}
+	// Without demo mode AutoStart does nothing: a real account is never checked unasked.
+	u, _ := newTestUI(t)
+	u.cfg.AutoStart = true
+	u.started()
+	if u.screen != "account" {
+		t.Errorf("AutoStart outside demo mode started a check (screen %s)", u.screen)
+	}
+}

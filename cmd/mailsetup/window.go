@@ -59,6 +59,19 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		cfg.Base = detect.Options{Providers: db, Dialer: w.Net, Resolver: w.Net,
 			ExtraRoots: []*x509.Certificate{w.CA.Cert}, CaptivePortalURL: "off", Timeout: 5 * time.Second}
 		cfg.Demo, cfg.DemoAddress, cfg.DemoPassword = true, demoAddress, demoPassword
+		// Unattended measurement (scripts/smoke-gui.sh, the CI jobs on macOS and Windows):
+		// check the demo account at once, report, and close.
+		cfg.AutoStart = os.Getenv("MAILSETUP_AUTOSTART") == "1"
+		cfg.QuitAfterResult = cfg.AutoStart && os.Getenv("MAILSETUP_QUIT_AFTER_CHECK") == "1"
+	}
+	if os.Getenv("MAILSETUP_TIMING") == "1" {
+		launched := time.Now()
+		cfg.OnResult = func(rep *detect.Report) {
+			fmt.Fprintf(os.Stderr, "result shown after %d ms (engine %d ms)\n", time.Since(launched).Milliseconds(), rep.Meta.ElapsedMS)
+			if mb := peakResidentMB(); mb > 0 {
+				fmt.Fprintf(os.Stderr, "peak resident %d MB\n", mb)
+			}
+		}
 	}
 	gui.Main(cfg)
 }
