@@ -319,7 +319,11 @@ func TestTLSSessionResumed(t *testing.T) {
 	o2 := w.e.opts
 	o2.sessions = o.sessions
 	o2.ExtraRoots = nil
-	if res := o2.ProbeSMTP(context.Background(), key, nil); res.Status == StatusOK {
-		t.Errorf("resumed session with an untrusted certificate: %s, want a certificate failure", res.Status)
+	res := o2.ProbeSMTP(context.Background(), key, nil)
+	if !strings.Contains(strings.Join(res.Transcript, "\n"), "session resumed") {
+		t.Fatalf("the session was not resumed, so the test proves nothing:\n%s", strings.Join(res.Transcript, "\n"))
+	}
+	if res.Status != StatusCertInvalid || res.Cert == nil || res.Cert.Problem == "" {
+		t.Errorf("resumed session with an untrusted certificate: %s %+v, want cert_invalid with the problem named", res.Status, res.Cert)
 	}
 }
