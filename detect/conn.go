@@ -53,7 +53,7 @@ func (o *Options) openCell(ctx context.Context, p *probeRun, key ProbeKey) (*cel
 		return nil, wrap, Classify("connect", fmt.Errorf("%s %s: %w", key.Protocol, addr, err))
 	}
 	if others := otherAddresses(raw); len(others) > 0 {
-		p.tr.Note("tried " + strings.Join(others, ", ") + " too: no connection there in time")
+		p.tr.Note("tried " + strings.Join(others, ", ") + " too: no connection there")
 	}
 	p.tr.Note("connected to " + raw.RemoteAddr().String())
 	c := &cellConn{raw: raw, stop: stop}

@@ -55,14 +55,13 @@ type AttemptError struct {
 func (e *DialError) Error() string {
 	parts := make([]string, len(e.Attempts))
 	for i, a := range e.Attempts {
-		msg := a.Err.Error()
-		// net.Dialer's errors repeat the address: "dial tcp 192.0.2.1:25: connect: …".
-		if _, rest, ok := strings.Cut(msg, a.IP); ok && strings.HasPrefix(msg, "dial ") {
-			if _, rest, ok = strings.Cut(rest, ": "); ok {
-				msg = rest
-			}
+		// net.Dialer's *net.OpError repeats the address; its inner error is the news.
+		var op *net.OpError
+		msg := a.Err
+		if errors.As(a.Err, &op) && op.Err != nil {
+			msg = op.Err
 		}
-		parts[i] = a.IP + ": " + msg
+		parts[i] = a.IP + ": " + msg.Error()
 	}
 	return fmt.Sprintf("every address of %s failed (%s)", e.Address, strings.Join(parts, "; "))
 }
@@ -79,7 +78,7 @@ func (e *DialError) Unwrap() error {
 		switch {
 		case errors.Is(a.Err, syscall.ECONNREFUSED):
 			r = 1
-		case isTimeout(a.Err):
+		case endedSilently(a.Err):
 			r = 2
 		}
 		if r < rank {
@@ -89,7 +88,8 @@ func (e *DialError) Unwrap() error {
 	return best
 }
 
-func isTimeout(err error) bool {
+// endedSilently reports an attempt that got no answer: it timed out or was stopped.
+func endedSilently(err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) ||
 		errors.As(err, &ne) && ne.Timeout()

@@ -270,7 +270,7 @@ func TestRunDeadFirstAddress(t *testing.T) {
 	}
 	for _, p := range rep.Probes {
 		if p.Port == 465 && p.Security == SecurityTLS {
-			if tr := strings.Join(p.Transcript, "\n"); !strings.Contains(tr, "tried 192.0.2.10 too: no connection") {
+			if tr := strings.Join(p.Transcript, "\n"); !strings.Contains(tr, "tried 192.0.2.10 too: no connection there") {
 				t.Errorf("465 transcript does not say the first address was silent:\n%s", tr)
 			}
 		}

@@ -191,7 +191,6 @@ func imapMechs(caps []string) []string {
 // last client message is empty. CRAM-MD5 still keeps the password off the wire.
 var imapMechanisms = []mechanism{mechanisms[2], mechanisms[3], mechanisms[4]}
 
-// imapLogin tries the user name variants with the best usable method.
 // imapChoose picks the login methods for an IMAP connection with capabilities caps.
 func imapChoose(caps []string, secure, allowPlaintext bool, key ProbeKey) ([]mechanism, *Failure) {
 	offered := imapMechs(caps)
@@ -211,6 +210,7 @@ func imapChoose(caps []string, secure, allowPlaintext bool, key ProbeKey) ([]mec
 	return chooseFrom(imapMechanisms, offered, secure, allowPlaintext)
 }
 
+// imapLogin tries the user name variants with the best usable method.
 func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
 	mechs, f := imapChoose(ic.caps, ic.secure, o.AllowPlaintext, key)
 	if f != nil {
