@@ -151,7 +151,7 @@ func benchDeadFirstAddress(t *testing.T, rtt time.Duration) (happy, serial time.
 }
 
 // benchSlowDNS runs the matrix with login where every DNS answer takes one round trip
-// too and names are resolved by the engine (HappyDialer over the fake resolver), once
+// too and names are resolved by the engine (its default HappyDialer over the fake network), once
 // with the run's host cache and once without it.
 func benchSlowDNS(t *testing.T, rtt time.Duration) (withCache, noCache, slowest time.Duration) {
 	for _, cached := range []bool{true, false} {
@@ -160,7 +160,7 @@ func benchSlowDNS(t *testing.T, rtt time.Duration) (withCache, noCache, slowest 
 			t.Fatal(err)
 		}
 		w.Net.SetDNSDelay(rtt)
-		opts := Options{Dialer: &HappyDialer{Resolver: w.Net, Dialer: w.Net}, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert},
+		opts := Options{IPDialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert},
 			CaptivePortalURL: "off", Timeout: 10 * time.Second, Password: "pw", noHostCache: !cached}
 		start := time.Now()
 		rep, err := Run(context.Background(), "me@dns.test", opts)

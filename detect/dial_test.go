@@ -248,7 +248,7 @@ func TestRunDeadFirstAddress(t *testing.T) {
 	}
 	w.Net.DropIP("192.0.2.10")
 	opts := Options{
-		Dialer:     &HappyDialer{Resolver: w.Net, Dialer: w.Net, Delay: 100 * time.Millisecond},
+		IPDialer:   w.Net, // the engine's own resolving and happy-eyeballs dialing over the fake network
 		Resolver:   w.Net,
 		ExtraRoots: []*x509.Certificate{w.CA.Cert}, CaptivePortalURL: "off", SkipNetwork: true,
 		Password: "pw", Timeout: 10 * time.Second,

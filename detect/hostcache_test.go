@@ -117,7 +117,7 @@ func TestRunResolvesEachNameOnce(t *testing.T) {
 	w.Net.DropIP("192.0.2.10")
 	r := &countingResolver{Resolver: w.Net, delay: 20 * time.Millisecond}
 	opts := Options{
-		Dialer: &HappyDialer{Resolver: r, Dialer: w.Net}, Resolver: r,
+		IPDialer: w.Net, Resolver: r,
 		ExtraRoots: []*x509.Certificate{w.CA.Cert}, CaptivePortalURL: "off", Password: "pw", Timeout: 5 * time.Second,
 	}
 	rep, err := Run(context.Background(), "me@once.test", opts)

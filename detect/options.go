@@ -58,9 +58,13 @@ type Options struct {
 	// noPlainShare makes every clear-text cell open its own connection (for the comparison).
 	noPlainShare bool
 
-	// Dialer opens every connection; nil means a HappyDialer over Resolver and a
-	// net.Dialer. An injected Dialer resolves names itself (tests use a fake network).
+	// Dialer opens every connection; nil means a HappyDialer: names resolved through
+	// Resolver (once per run), every address tried through IPDialer. An injected Dialer
+	// resolves names itself.
 	Dialer Dialer
+	// IPDialer dials one IP:port for the default Dialer; nil means a net.Dialer.
+	// Tests put a fake network here to run the real resolving and dialing path.
+	IPDialer Dialer
 	// Resolver answers discovery's DNS questions and the default dialer's; nil means the system's.
 	Resolver   Resolver
 	HTTPClient *http.Client
@@ -138,7 +142,11 @@ func (o *Options) dialer() Dialer {
 	}
 	// Every address of a name is tried, staggered (RFC 8305), through the same resolver
 	// as discovery; each single attempt is bounded by the probe timeout.
-	return &HappyDialer{Resolver: o.resolver(), Dialer: &net.Dialer{Timeout: o.timeout(), KeepAlive: -1}}
+	ip := o.IPDialer
+	if ip == nil {
+		ip = &net.Dialer{Timeout: o.timeout(), KeepAlive: -1}
+	}
+	return &HappyDialer{Resolver: o.resolver(), Dialer: ip}
 }
 
 func (o *Options) progress(e Event) {

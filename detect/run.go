@@ -33,13 +33,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		o.sessions = tls.NewLRUClientSessionCache(64)
 	}
 	if !o.noHostCache {
-		cache := newHostCache(ctx, o.resolver(), o.timeout())
-		if hd, ok := o.Dialer.(*HappyDialer); ok && o.Resolver != nil && hd.Resolver == HostResolver(o.Resolver) {
-			d := *hd // an injected HappyDialer over the same resolver shares the cache
-			d.Resolver = cache
-			o.Dialer = &d
-		}
-		o.Resolver = cache
+		o.Resolver = newHostCache(ctx, o.resolver(), o.timeout()) // the default dialer resolves through it too
 	}
 	start := time.Now()
 	rep := &Report{
