@@ -50,7 +50,7 @@ func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, logi
 func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*imapConn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
-		return nil, p.shareFail(f)
+		return nil, f
 	}
 	ok := false
 	defer func() {
@@ -62,22 +62,22 @@ func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*ima
 	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
 	greeting, err := text.ReadLine()
 	if err != nil {
-		return nil, p.shareFail(wrap("banner", err))
+		return nil, wrap("banner", err)
 	}
 	p.res.Banner = strings.TrimSpace(strings.TrimPrefix(greeting, "*"))
 	switch {
 	case strings.HasPrefix(greeting, "* OK"):
 	case strings.HasPrefix(greeting, "* PREAUTH"):
 	case strings.HasPrefix(greeting, "* BYE"):
-		return nil, p.shareFail(fail(KindServerTemporary, "banner", fmt.Errorf("imap %s: server said goodbye: %s", addr, greeting)))
+		return nil, fail(KindServerTemporary, "banner", fmt.Errorf("imap %s: server said goodbye: %s", addr, greeting))
 	default:
-		return nil, p.shareFail(fail(KindProtocol, "banner", fmt.Errorf("imap %s: %w: greeting %q", addr, ErrProtocol, clip(greeting))))
+		return nil, fail(KindProtocol, "banner", fmt.Errorf("imap %s: %w: greeting %q", addr, ErrProtocol, clip(greeting)))
 	}
 
 	if key.Security == SecurityStartTLS {
 		caps, err := imapCapability(text, "A1")
 		if err != nil {
-			return nil, p.shareFail(wrap("capability", err))
+			return nil, wrap("capability", err)
 		}
 		p.res.Capabilities = caps
 		p.res.AuthMechanisms = imapMechs(caps)

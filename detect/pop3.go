@@ -111,7 +111,7 @@ func pop3Capa(text *textproto.Conn) ([]string, error) {
 func (o *Options) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop3Conn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
-		return nil, p.shareFail(f)
+		return nil, f
 	}
 	ok := false
 	defer func() {
@@ -125,16 +125,16 @@ func (o *Options) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop
 	if err != nil {
 		var r *pop3Reply
 		if errors.As(err, &r) {
-			return nil, p.shareFail(fail(KindServerTemporary, "banner", fmt.Errorf("pop3 %s: greeting: %w", addr, err)))
+			return nil, fail(KindServerTemporary, "banner", fmt.Errorf("pop3 %s: greeting: %w", addr, err))
 		}
-		return nil, p.shareFail(wrap("banner", err))
+		return nil, wrap("banner", err)
 	}
 	p.res.Banner = greeting
 	timestamp := apopTimestamp.FindString(greeting)
 
 	caps, err := pop3Capa(text)
 	if err != nil {
-		return nil, p.shareFail(wrap("capa", err))
+		return nil, wrap("capa", err)
 	}
 	if key.Security == SecurityStartTLS {
 		p.res.Capabilities = caps

@@ -399,38 +399,11 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 			if c.key.Security != SecurityTLS {
 				plainSiblings[portKey(c.key)].add(cancel)
 			}
-			share := shares[i]
-			derived := false
-			var res ProbeResult
-			if share != nil && c.key.Security == SecurityNone {
-				// The clear-text cell first waits for what its STARTTLS sibling saw in clear text.
-				select {
-				case <-share.done:
-					if share.obs != nil && cctx.Err() == nil {
-						res, derived = o.derivePlain(c.key, login, share.obs)
-						if derived {
-							o.progress(Event{Start: &c.key})
-						}
-					}
-				case <-cctx.Done():
-				}
-			}
-			if !derived {
-				var ok bool
-				res, ok = o.acquire(cctx, sem, hostSem[c.key.Host])
-				if ok {
-					o.progress(Event{Start: &c.key})
-					pctx := cctx
-					if share != nil && c.key.Security == SecurityStartTLS {
-						pctx = withShare(cctx, share)
-					}
-					res = o.probeOne(pctx, c.key, login)
-					<-hostSem[c.key.Host]
-					<-sem
-				}
-				if share != nil && c.key.Security == SecurityStartTLS {
-					share.publish(nil) // ended without sharing: the clear-text cell connects itself
-				}
+			res, derived := o.fromSibling(cctx, shares[i], c.key, login)
+			if derived {
+				o.progress(Event{Start: &c.key})
+			} else {
+				res = o.runCell(cctx, c.key, login, shares[i], sem, hostSem[c.key.Host])
 			}
 			res = explainCancel(cctx, ctx, c.key, res)
 			res.Source = c.source
@@ -445,6 +418,26 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 	}
 	wg.Wait()
 	return results
+}
+
+// runCell probes one cell on a connection of its own once a slot is free. A STARTTLS
+// cell with a clear-text sibling shares what it saw before TLS, or how it failed first.
+func (o *Options) runCell(ctx context.Context, key ProbeKey, login *Login, share *plainShare, sem, host chan struct{}) ProbeResult {
+	if key.Security != SecurityStartTLS {
+		share = nil
+	}
+	if share != nil {
+		ctx = withShare(ctx, share)
+	}
+	res, ok := o.acquire(ctx, sem, host)
+	if ok {
+		o.progress(Event{Start: &key})
+		res = o.probeOne(ctx, key, login)
+		<-host
+		<-sem
+	}
+	share.ended(res)
+	return res
 }
 
 // plainShares pairs each IMAP and POP3 port's STARTTLS cell with its clear-text cell,

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -20,28 +21,40 @@ type plainShare struct {
 	obs  *plainObs // nil: nothing to reuse, the clear-text cell connects itself
 }
 
-// plainObs is what the STARTTLS cell observed before switching to TLS, or how it failed
-// before it got there.
+// plainObs is what the STARTTLS cell observed before switching to TLS, or its result
+// when it failed before it got there.
 type plainObs struct {
 	banner  string
 	caps    []string
 	mechs   []string
 	lines   []string
 	elapsed time.Duration
-	fail    *Failure
+	failed  *ProbeResult
 }
 
 func newPlainShare() *plainShare { return &plainShare{done: make(chan struct{})} }
 
 // publish hands obs to the clear-text cell; only the first call counts.
 func (s *plainShare) publish(obs *plainObs) {
-	if s == nil {
-		return
-	}
 	s.once.Do(func() {
 		s.obs = obs
 		close(s.done)
 	})
+}
+
+// ended is called with the STARTTLS cell's result. If the cell shared nothing yet, it
+// failed before reading the capabilities (connect, greeting, capability read), which a
+// clear-text connection meets too: that result is shared. A cell that never ran or was
+// cancelled shares nothing; its sibling connects itself or has its own cancel.
+func (s *plainShare) ended(res ProbeResult) {
+	if s == nil {
+		return
+	}
+	if res.Status == "" || res.Status == StatusOK || res.Diagnosis != nil && res.Diagnosis.Kind == KindCanceled {
+		s.publish(nil)
+		return
+	}
+	s.publish(&plainObs{failed: &res})
 }
 
 type shareKey struct{}
@@ -69,16 +82,21 @@ func (p *probeRun) sharePre(mechs []string) {
 	})
 }
 
-// shareFail publishes a failure the STARTTLS cell met before its capabilities (connect,
-// greeting, capability read), which a clear-text connection would meet too, and returns f.
-// A cancelled cell shares nothing: its sibling has its own cancel to explain.
-func (p *probeRun) shareFail(f *Failure) *Failure {
-	if p.share == nil || f == nil || f.Kind == KindCanceled {
-		return f
+// fromSibling completes a clear-text cell from its STARTTLS sibling when it can: it
+// waits for what the sibling saw before TLS; ok is false when the cell must connect itself.
+func (o *Options) fromSibling(ctx context.Context, share *plainShare, key ProbeKey, login *Login) (ProbeResult, bool) {
+	if share == nil || key.Security != SecurityNone {
+		return ProbeResult{}, false
 	}
-	cp := *f
-	p.share.publish(&plainObs{banner: p.res.Banner, lines: p.tr.Lines(), elapsed: time.Since(p.start), fail: &cp})
-	return f
+	select {
+	case <-share.done:
+	case <-ctx.Done():
+		return ProbeResult{}, false
+	}
+	if share.obs == nil || ctx.Err() != nil {
+		return ProbeResult{}, false
+	}
+	return o.derivePlain(key, login, share.obs)
 }
 
 // plainNeedsConn decides whether the clear-text cell must open its own connection, or
@@ -102,29 +120,30 @@ func (o *Options) plainNeedsConn(key ProbeKey, obs *plainObs, login *Login) (boo
 	return true, nil
 }
 
+// sharedNote ends the transcript of a clear-text cell completed from its sibling.
+const sharedNote = "the STARTTLS check of this port had this conversation before TLS, as a clear-text connection would; no second connection"
+
 // derivePlain completes the clear-text cell from its STARTTLS sibling's observation; ok
 // is false when the cell must connect itself.
 func (o *Options) derivePlain(key ProbeKey, login *Login, obs *plainObs) (ProbeResult, bool) {
-	f := obs.fail
-	why := "it failed the same way before TLS"
-	if f == nil {
-		need, outcome := o.plainNeedsConn(key, obs, login)
-		if need {
-			return ProbeResult{}, false
-		}
-		f = outcome
-		why = "no clear-text login to try"
-		if f != nil {
-			why = "a clear-text login is not possible or not allowed"
-		}
+	if obs.failed != nil {
+		r := *obs.failed
+		r.Security = SecurityNone
+		r.Transcript = append(slices.Clone(r.Transcript), "-- "+sharedNote+" (it failed the same way before TLS)")
+		return r, true
+	}
+	need, f := o.plainNeedsConn(key, obs, login)
+	if need {
+		return ProbeResult{}, false
+	}
+	why := "no clear-text login to try"
+	if f != nil {
+		why = "a clear-text login is not possible or not allowed"
 	}
 	p := o.startProbe(key, login.password())
 	p.res.Banner, p.res.Capabilities, p.res.AuthMechanisms = obs.banner, obs.caps, obs.mechs
-	if p.res.AuthMechanisms == nil {
-		p.res.AuthMechanisms = []string{}
-	}
 	p.tr.replay(obs.lines)
-	p.tr.Note("the STARTTLS check of this port had this conversation before TLS, as a clear-text connection would; no second connection (" + why + ")")
+	p.tr.Note(sharedNote + " (" + why + ")")
 	res := p.finish(f)
 	res.ElapsedMS = obs.elapsed.Milliseconds()
 	return res, true

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -38,6 +39,10 @@ func TestPlainCellShares(t *testing.T) {
 			return 110
 		}
 	}
+	bye := func(t *testing.T, e *testEnv) int {
+		e.net.Route(testHost, 143, scripted(t, func(c net.Conn) { c.Write([]byte("* BYE too many connections\r\n")) }))
+		return 143
+	}
 	closed := func(port int) server {
 		return func(_ *testing.T, e *testEnv) int {
 			e.net.Host(testHost) // resolves, nothing listens
@@ -58,6 +63,7 @@ func TestPlainCellShares(t *testing.T) {
 		{"SMTP PLAIN before TLS, no consent", SMTP, smtpSrv([]string{"PLAIN", "LOGIN"}, true), testPass, false, false, StatusPlaintextRefused},
 		{"SMTP without AUTH before TLS: relay question", SMTP, smtpSrv([]string{"PLAIN"}, false), testPass, false, false, StatusAuthUnavailable},
 		{"IMAP port closed", IMAP, closed(143), testPass, false, true, StatusRefused},
+		{"IMAP server says goodbye in its greeting", IMAP, bye, testPass, false, true, StatusFor(KindServerTemporary)},
 		{"POP3 port closed", POP3, closed(110), "", false, true, StatusRefused},
 		{"IMAP LOGINDISABLED before TLS", IMAP, imapSrv(false), testPass, false, true, StatusAuthUnavailable},
 		{"IMAP LOGIN before TLS, consent", IMAP, imapSrv(true), testPass, true, false, StatusOK},
