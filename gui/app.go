@@ -51,7 +51,7 @@ type Config struct {
 	AutoStart bool
 	// OnResult is called on the UI goroutine whenever a result screen is shown.
 	OnResult func(*detect.Report)
-	// QuitAfterResult closes the app once the first result is shown (with AutoStart).
+	// QuitAfterResult closes the app once a result is shown (for AutoStart runs).
 	QuitAfterResult bool
 }
 
@@ -69,6 +69,8 @@ type UI struct {
 	acct   *accountScreen
 	check  *checkingScreen
 	result *resultScreen
+	// quit closes the app (QuitAfterResult); tests replace it.
+	quit func()
 }
 
 // New builds the window on a.
@@ -79,7 +81,7 @@ func New(a fyne.App, cfg Config) *UI {
 	if cfg.Background == nil {
 		cfg.Background = func(f func()) { go f() }
 	}
-	u := &UI{app: a, cfg: cfg}
+	u := &UI{app: a, cfg: cfg, quit: a.Quit}
 	u.win = a.NewWindow("Mail Setup Assistant")
 	u.win.SetIcon(Icon)
 	u.win.Resize(fyne.NewSize(980, 700))

@@ -100,7 +100,7 @@ func (u *UI) startCheck(req request) {
 				u.cfg.OnResult(rep)
 			}
 			if u.cfg.QuitAfterResult {
-				u.app.Quit()
+				u.quit()
 			}
 		})
 	})

@@ -239,12 +239,17 @@ func TestAutoStartReportsAndQuits(t *testing.T) {
 			OnResult: func(rep *detect.Report) { got = append(got, rep) },
 		})
 		t.Cleanup(u.Window().Close)
+		quits := 0
+		u.quit = func() { quits++ }
 		if u.screen != "account" {
 			t.Fatalf("before start: screen %s", u.screen)
 		}
 		u.started()
 		if u.screen != "result" || len(got) != 1 {
 			t.Fatalf("after start: screen %s, %d results reported; want result, 1", u.screen, len(got))
+		}
+		if want := map[bool]int{false: 0, true: 1}[quit]; quits != want {
+			t.Errorf("QuitAfterResult=%v: the app was closed %d times, want %d", quit, quits, want)
 		}
 		if o := got[0].Recommended.Outgoing; o == nil || !o.Verified {
 			t.Errorf("reported result has no verified outgoing setting: %+v", o)

@@ -32,15 +32,12 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		os.Exit(cli.ExitBadInput)
 	}
 	if os.Getenv("GOGC") == "" {
-		// The window's live heap is mostly parsed fonts (~18 MB); collecting at 50 %
-		// growth instead of 100 % keeps about 8 MB less resident during a check, at a
+		// The window's live heap is mostly parsed fonts (~13 MB); collecting at 50 %
+		// growth instead of 100 % keeps 8–10 MB less resident during a check, at a
 		// cost in GC time that an idle window does not notice (docs/PERFORMANCE.md).
 		debug.SetGCPercent(50)
 	}
 	cfg := gui.Config{Base: detect.Options{Providers: db}, Version: version}
-	if os.Getenv("MAILSETUP_TIMING") == "1" {
-		cfg.OnStarted = func(d time.Duration) { fmt.Fprintf(os.Stderr, "first frame after %d ms\n", d.Milliseconds()) }
-	}
 	if *demo {
 		w, err := detecttest.NewWorld(demoDomain, demoAddress, demoPassword)
 		if err != nil {
@@ -56,7 +53,8 @@ func runWindow(args []string, db *detect.ProviderDB) {
 			fmt.Fprintf(os.Stderr, "mailsetup: demo latency: %v\n", err)
 			os.Exit(1)
 		}
-		cfg.Base = detect.Options{Providers: db, Dialer: w.Net, Resolver: w.Net,
+		// IPDialer: the demo resolves and dials through the engine's real path.
+		cfg.Base = detect.Options{Providers: db, IPDialer: w.Net, Resolver: w.Net,
 			ExtraRoots: []*x509.Certificate{w.CA.Cert}, CaptivePortalURL: "off", Timeout: 5 * time.Second}
 		cfg.Demo, cfg.DemoAddress, cfg.DemoPassword = true, demoAddress, demoPassword
 		// Unattended measurement (scripts/smoke-gui.sh, the CI jobs on macOS and Windows):
@@ -66,6 +64,7 @@ func runWindow(args []string, db *detect.ProviderDB) {
 	}
 	if os.Getenv("MAILSETUP_TIMING") == "1" {
 		launched := time.Now()
+		cfg.OnStarted = func(d time.Duration) { fmt.Fprintf(os.Stderr, "first frame after %d ms\n", d.Milliseconds()) }
 		cfg.OnResult = func(rep *detect.Report) {
 			fmt.Fprintf(os.Stderr, "result shown after %d ms (engine %d ms)\n", time.Since(launched).Milliseconds(), rep.Meta.ElapsedMS)
 			if mb := peakResidentMB(); mb > 0 {
