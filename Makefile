@@ -5,7 +5,7 @@ COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 BIN     := bin/mailsetup
 # no_emoji: the window shows no emoji, and Fyne's bundled emoji font costs ~4 MB of
-# binary and ~10 MB of memory once parsed (docs/PERFORMANCE.md). dist.sh uses it too.
+# binary and ~17 MB of memory once parsed (docs/PERFORMANCE.md). dist.sh uses it too.
 TAGS    := no_emoji
 
 .PHONY: deps build run demo test check unit smoke fuzz bench dist clean

@@ -33,7 +33,7 @@ func runWindow(args []string, db *detect.ProviderDB) {
 	}
 	if os.Getenv("GOGC") == "" {
 		// The window's live heap is mostly parsed fonts (~13 MB); collecting at 50 %
-		// growth instead of 100 % keeps 8–10 MB less resident during a check, at a
+		// growth instead of 100 % keeps 4–10 MB less resident during a check, at a
 		// cost in GC time that an idle window does not notice (docs/PERFORMANCE.md).
 		debug.SetGCPercent(50)
 	}
