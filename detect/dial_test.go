@@ -315,6 +315,16 @@ func TestTLSSessionResumed(t *testing.T) {
 			t.Errorf("probe %d: certificate %+v, want a verified summary", i, res.Cert)
 		}
 	}
+	// The send test's connection (SendMessage dials through dialSMTP) resumes too.
+	sp := o.startProbe(key, "")
+	sc, f := o.dialSMTP(context.Background(), sp, key)
+	if f != nil {
+		t.Fatalf("send-test dial: %v", f)
+	}
+	sc.close()
+	if tr := strings.Join(sp.tr.Lines(), "\n"); !strings.Contains(tr, "session resumed") {
+		t.Errorf("the send test's connection did not resume:\n%s", tr)
+	}
 	// A certificate that fails verification fails again on a resumed session.
 	o2 := w.e.opts
 	o2.sessions = o.sessions
