@@ -64,11 +64,7 @@ func (t *Transcript) replay(lines []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, l := range lines {
-		if len(t.lines) >= maxTranscriptLines {
-			t.dropped++
-			continue
-		}
-		t.lines = append(t.lines, l)
+		t.pushLocked(l)
 	}
 }
 
@@ -140,12 +136,16 @@ func (t *Transcript) addLocked(prefix, line string) {
 			line = strings.ReplaceAll(line, s, "[redacted]")
 		}
 	}
-	line = sanitizeLine(line)
+	t.pushLocked(prefix + " " + sanitizeLine(line))
+}
+
+// pushLocked appends a finished line, or counts it once the transcript is full.
+func (t *Transcript) pushLocked(line string) {
 	if len(t.lines) >= maxTranscriptLines {
 		t.dropped++
 		return
 	}
-	t.lines = append(t.lines, prefix+" "+line)
+	t.lines = append(t.lines, line)
 }
 
 // sanitizeLine makes a recorded line printable and bounded.
