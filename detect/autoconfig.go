@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
+
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // maxAutoconfigBody caps an autoconfig document; real ones are a few KiB.
@@ -19,6 +22,17 @@ const maxAutoconfigBody = 256 << 10
 
 // maxRedirects bounds how many redirects an autoconfig fetch follows.
 const maxRedirects = 3
+
+// maxDocServers caps the servers taken from one document per direction (incoming,
+// outgoing); real documents name one to three. A document naming thousands would
+// otherwise turn into thousands of probes.
+const maxDocServers = 6
+
+// ErrRedirectDowngrade says an HTTPS fetch was redirected to plain HTTP, which is refused.
+var ErrRedirectDowngrade = errors.New("detect: refused a redirect from https to plain http")
+
+// ErrTooManyServers says a document named more servers than the engine probes.
+var ErrTooManyServers = fmt.Errorf("%w: the document names more servers than are probed", ErrLimit)
 
 // clientConfig is Mozilla's clientConfig v1.1 document (the parts we use).
 type clientConfig struct {
@@ -41,7 +55,10 @@ type ccServer struct {
 }
 
 // ParseClientConfig parses Mozilla clientConfig v1.1 XML and expands %EMAILADDRESS%,
-// %EMAILLOCALPART% and %EMAILDOMAIN%. Servers it cannot use are skipped; a document
+// %EMAILLOCALPART% and %EMAILDOMAIN%. Servers it cannot use are skipped (unknown types or
+// socket types, IP addresses and single-label names, ports out of range); a user name
+// with control characters is dropped. At most maxDocServers servers per direction are
+// kept; more yields the kept ones and an error wrapping ErrTooManyServers. A document
 // with no usable server is an error.
 func ParseClientConfig(data []byte, addr Address) ([]Candidate, error) {
 	var cc clientConfig
@@ -52,6 +69,8 @@ func ParseClientConfig(data []byte, addr Address) ([]Candidate, error) {
 	}
 	expand := strings.NewReplacer("%EMAILADDRESS%", addr.String(), "%EMAILLOCALPART%", addr.Local, "%EMAILDOMAIN%", addr.Domain)
 	var out []Candidate
+	kept := map[bool]int{}
+	cut := 0
 	add := func(s ccServer, outgoing bool) {
 		var proto Protocol
 		switch strings.ToLower(s.Type) {
@@ -78,14 +97,22 @@ func ParseClientConfig(data []byte, addr Address) ([]Candidate, error) {
 		default:
 			return
 		}
-		host := strings.ToLower(strings.TrimSuffix(strings.TrimSpace(expand.Replace(s.Hostname)), "."))
-		if !validHostname(host) || s.Port < 1 || s.Port > 65535 {
+		host := trust.Normalize(expand.Replace(s.Hostname))
+		if !trust.IsHostName(host) || s.Port < 1 || s.Port > 65535 {
 			return
+		}
+		if kept[outgoing] >= maxDocServers {
+			cut++
+			return
+		}
+		kept[outgoing]++
+		user := strings.TrimSpace(expand.Replace(s.Username))
+		if !ValidUsername(user) {
+			user = ""
 		}
 		out = append(out, Candidate{
 			Protocol: proto, Host: host, Port: s.Port, Security: sec,
-			Username: strings.TrimSpace(expand.Replace(s.Username)),
-			Auth:     strings.Join(s.Authentication, " "),
+			Username: user, Auth: strings.Join(s.Authentication, " "),
 		})
 	}
 	for _, s := range cc.EmailProvider.Incoming {
@@ -97,7 +124,25 @@ func ParseClientConfig(data []byte, addr Address) ([]Candidate, error) {
 	if len(out) == 0 {
 		return nil, errors.New("clientConfig: no usable server in the document")
 	}
+	if cut > 0 {
+		return out, fmt.Errorf("clientConfig: %d more servers ignored: %w", cut, ErrTooManyServers)
+	}
 	return out, nil
+}
+
+// ValidUsername reports whether u can be sent as a login name: not empty, at most 256
+// bytes, valid UTF-8 and free of control characters (a CR/LF in a name taken from a
+// document would end the protocol line and start a command of the document's choosing).
+func ValidUsername(u string) bool {
+	if u == "" || len(u) > 256 || !utf8.ValidString(u) {
+		return false
+	}
+	for _, r := range u {
+		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 {
+			return false
+		}
+	}
+	return true
 }
 
 // validHostname accepts an ASCII host name or an IP literal.
@@ -133,57 +178,86 @@ func (o *Options) httpClient() *http.Client {
 		Proxy:                 nil,
 	}
 	return &http.Client{
-		Transport: tr,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
-			}
-			return nil
-		},
+		Transport:     tr,
+		CheckRedirect: checkRedirect,
 	}
 }
 
-// autoconfigURLs lists, in order, where a domain's ISP autoconfig may live.
+// checkRedirect bounds redirects and refuses a step down from https to http, which would
+// let a network that cannot forge the HTTPS answer supply the document anyway.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= maxRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxRedirects)
+	}
+	if req.URL.Scheme != "https" && via[0].URL.Scheme == "https" {
+		return fmt.Errorf("%w (to %s)", ErrRedirectDowngrade, req.URL.Redacted())
+	}
+	return nil
+}
+
+// autoconfigURLs lists, in order, where a domain's ISP autoconfig may live. The address
+// is sent only over HTTPS (as Thunderbird does); a plain-HTTP request carries none.
 func autoconfigURLs(domain string, addr Address) []string {
 	q := "?emailaddress=" + url.QueryEscape(addr.String())
 	var out []string
 	for _, scheme := range []string{"https", "http"} {
+		query := q
+		if scheme == "http" {
+			query = ""
+		}
 		out = append(out,
-			scheme+"://autoconfig."+domain+"/mail/config-v1.1.xml"+q,
-			scheme+"://"+domain+"/.well-known/autoconfig/mail/config-v1.1.xml"+q)
+			scheme+"://autoconfig."+domain+"/mail/config-v1.1.xml"+query,
+			scheme+"://"+domain+"/.well-known/autoconfig/mail/config-v1.1.xml"+query)
 	}
 	return out
 }
 
+// fetched is one autoconfig document: its servers, where it really came from and how
+// far that is trusted.
+type fetched struct {
+	cands  []Candidate
+	final  string // the URL that answered, after redirects, without the query
+	origin trust.Origin
+	err    error
+}
+
 // fetchAutoconfig asks all autoconfig URLs of domain at once and returns the servers
 // of the first URL in priority order that gave a usable document, with a note of every
-// URL tried. Asking at once keeps a silent web server from costing four timeouts.
-func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Address) ([]Candidate, []string, error) {
+// URL tried. Asking at once keeps a silent web server from costing four timeouts. own
+// says domain is the address's own; each server is marked with the trust origin of
+// the document that named it and the document's final URL.
+func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Address, own bool) ([]Candidate, []string, error) {
 	client := o.httpClient()
 	urls := autoconfigURLs(domain, addr)
-	type result struct {
-		cands []Candidate
-		err   error
-	}
-	results := make([]result, len(urls))
+	results := make([]fetched, len(urls))
 	var wg sync.WaitGroup
 	for i, u := range urls {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := o.fetchOne(ctx, client, u, addr)
-			results[i] = result{c, err}
+			results[i] = o.fetchOne(ctx, client, u, addr, domain, own)
 		}()
 	}
 	wg.Wait()
 	var tried []string
 	var firstErr error
 	for i, r := range results {
-		if r.err == nil {
-			tried = append(tried, urls[i]+": found")
-			return r.cands, tried, nil
+		shown := stripQuery(urls[i])
+		if r.final != "" && r.final != shown {
+			shown += " → " + r.final
 		}
-		tried = append(tried, urls[i]+": "+r.err.Error())
+		if len(r.cands) > 0 {
+			note := shown + ": found"
+			if r.origin != trust.OriginAutoconfigHTTPS {
+				note += " (" + string(r.origin) + ")"
+			}
+			if r.err != nil {
+				note += "; " + r.err.Error()
+			}
+			tried = append(tried, note)
+			return withOrigin(r.cands, r.origin, r.final), tried, nil
+		}
+		tried = append(tried, shown+": "+r.err.Error())
 		if firstErr == nil {
 			firstErr = r.err
 		}
@@ -191,30 +265,75 @@ func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Addre
 	return nil, tried, firstErr
 }
 
-func (o *Options) fetchOne(ctx context.Context, client *http.Client, u string, addr Address) ([]Candidate, error) {
+// fetchOne fetches one autoconfig URL and classifies where the answer came from.
+func (o *Options) fetchOne(ctx context.Context, client *http.Client, u string, addr Address, domain string, own bool) fetched {
 	ctx, cancel := context.WithTimeout(ctx, min(o.timeout(), 8*time.Second))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return fetched{err: err}
 	}
 	req.Header.Set("User-Agent", "MailSetupAssistant/"+Version)
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, shortHTTPError(err)
+		return fetched{err: shortHTTPError(err)}
 	}
 	defer resp.Body.Close()
+	f := fetched{final: stripQuery(resp.Request.URL.String()), origin: documentOrigin(resp, domain, own)}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		f.err = fmt.Errorf("HTTP %d", resp.StatusCode)
+		return f
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAutoconfigBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading body: %w", err)
+		f.err = fmt.Errorf("reading body: %w", err)
+		return f
 	}
 	if len(body) > maxAutoconfigBody {
-		return nil, fmt.Errorf("document larger than %d bytes", maxAutoconfigBody)
+		f.err = fmt.Errorf("%w: document larger than %d bytes", ErrLimit, maxAutoconfigBody)
+		return f
 	}
-	return ParseClientConfig(body, addr)
+	f.cands, f.err = ParseClientConfig(body, addr)
+	return f
+}
+
+// documentOrigin classifies a fetched document for the trust decision from every hop
+// of its redirect chain: plain HTTP anywhere makes it forgeable; an HTTPS document of
+// the address's own domain that never left that domain is the domain's own word.
+func documentOrigin(resp *http.Response, domain string, own bool) trust.Origin {
+	var hops []*url.URL
+	for r := resp.Request; r != nil; {
+		hops = append(hops, r.URL)
+		if r.Response == nil {
+			break
+		}
+		r = r.Response.Request
+	}
+	redirected := false
+	for _, h := range hops {
+		if h.Scheme != "https" {
+			return trust.OriginAutoconfigHTTP
+		}
+		if !trust.SameRegistrable(h.Hostname(), domain) {
+			redirected = true
+		}
+	}
+	switch {
+	case redirected:
+		return trust.OriginAutoconfigRedirect
+	case own:
+		return trust.OriginAutoconfigHTTPS
+	default:
+		return trust.OriginAutoconfigOther
+	}
+}
+
+// stripQuery drops the query (which carries the address) from a URL for the report.
+func stripQuery(u string) string {
+	if i := strings.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
 }
 
 // shortHTTPError drops the repeated URL from a *url.Error for the report.

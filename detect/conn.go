@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // dialProbe opens a TCP connection to host:port bounded by ctx; the connection closes
@@ -29,6 +31,15 @@ func (o *Options) dialProbe(ctx context.Context, host string, port int) (net.Con
 	}
 	stop := context.AfterFunc(ctx, func() { raw.Close() })
 	return raw, func() { stop(); raw.Close() }, nil
+}
+
+// serverKey names the server a connection reached for the login gate: its IP address,
+// so that one server reached under several names shares one budget of failed logins.
+func serverKey(a net.Addr, host string) string {
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP != nil && !ta.IP.IsUnspecified() {
+		return ta.IP.String()
+	}
+	return host
 }
 
 // cellConn is a freshly opened probe connection.
@@ -56,6 +67,7 @@ func (o *Options) openCell(ctx context.Context, p *probeRun, key ProbeKey) (*cel
 		p.tr.Note("tried " + strings.Join(others, ", ") + " too: no connection there")
 	}
 	p.tr.Note("connected to " + raw.RemoteAddr().String())
+	p.server = serverKey(raw.RemoteAddr(), key.Host)
 	c := &cellConn{raw: raw, stop: stop}
 	conn := raw
 	if key.Security == SecurityTLS {
@@ -88,26 +100,46 @@ func (o *Options) tlsConfig(host string) *tls.Config {
 // handshake runs a TLS client handshake on conn for host and verifies the peer.
 // It returns the TLS connection, the certificate summary and a *Failure when the
 // handshake or the verification failed (the connection is usable only if failure is nil
-// or the certificate problem was accepted by fingerprint).
+// or the certificate problem was accepted by fingerprint). TLS 1.0 and 1.1 are described
+// but fail: they no longer protect a password.
 func (o *Options) handshake(ctx context.Context, conn net.Conn, host, step string) (*tls.Conn, string, *CertInfo, *Failure) {
 	tc := tls.Client(conn, o.tlsConfig(host))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, "", nil, Classify(step, fmt.Errorf("tls handshake: %w", err))
 	}
 	st := tc.ConnectionState()
+	ver := tls.VersionName(st.Version)
 	info, verr := o.verifyPeer(st, host)
-	if verr != nil {
-		if info != nil && o.fingerprintAccepted(info.SHA256) {
-			return tc, tls.VersionName(st.Version), info, nil
-		}
-		return tc, tls.VersionName(st.Version), info, Classify(step, fmt.Errorf("certificate: %w", verr))
+	if st.Version < tls.VersionTLS12 {
+		return tc, ver, info, Classify(step, fmt.Errorf("%w: %s", ErrTLSOutdated, ver))
 	}
-	return tc, tls.VersionName(st.Version), info, nil
+	if verr != nil {
+		if info != nil && o.fingerprintAccepted(host, info.SHA256) {
+			return tc, ver, info, nil
+		}
+		return tc, ver, info, Classify(step, fmt.Errorf("certificate: %w", verr))
+	}
+	return tc, ver, info, nil
 }
 
-func (o *Options) fingerprintAccepted(fp string) bool {
+// fingerprintAccepted reports whether the user accepted the certificate fp for host:
+// an entry HOST=SHA256 for exactly this host, or a bare SHA256, which a run applies
+// only to the servers of the address's own registrable domain (acceptDomain).
+func (o *Options) fingerprintAccepted(host, fp string) bool {
 	for _, a := range o.AcceptFingerprints {
-		if strings.EqualFold(strings.ReplaceAll(a, ":", ""), fp) {
+		h, f, bound := strings.Cut(a, "=")
+		if !bound {
+			f = h
+		}
+		if !strings.EqualFold(strings.ReplaceAll(strings.TrimSpace(f), ":", ""), fp) {
+			continue
+		}
+		switch {
+		case bound:
+			if trust.Normalize(h) == trust.Normalize(host) {
+				return true
+			}
+		case o.acceptDomain == "" || trust.SameRegistrable(host, o.acceptDomain):
 			return true
 		}
 	}

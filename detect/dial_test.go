@@ -316,7 +316,7 @@ func TestTLSSessionResumed(t *testing.T) {
 		}
 	}
 	// The send test's connection (SendMessage dials through dialSMTP) resumes too.
-	sp := o.startProbe(key, "")
+	sp := o.startProbe(key, nil)
 	sc, f := o.dialSMTP(context.Background(), sp, key)
 	if f != nil {
 		t.Fatalf("send-test dial: %v", f)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // Discovery source names, in merge priority order.
@@ -22,6 +24,9 @@ const (
 
 // maxDiscovery caps the whole discovery step.
 const maxDiscovery = 10 * time.Second
+
+// maxSRVTargets caps the targets taken from one SRV service; real domains publish one or two.
+const maxSRVTargets = 4
 
 // Discover asks every source concurrently and returns each source's outcome (in
 // priority order), the merged candidates (deduplicated, first source wins) and the
@@ -99,11 +104,19 @@ func (o *Options) discoverProviders(addr Address) (SourceResult, *Provider) {
 	if p == nil {
 		return SourceResult{Detail: fmt.Sprintf("%s is not in the knowledge base (%d providers)", addr.Domain, len(o.Providers.Providers))}, nil
 	}
-	return SourceResult{Detail: p.Name, Servers: p.Candidates(addr, SourceProviders)}, p
+	return SourceResult{Detail: p.Name, Servers: withOrigin(p.Candidates(addr, SourceProviders), trust.OriginKnowledge, "providers.yaml: "+p.ID)}, p
+}
+
+// withOrigin marks candidates with the trust origin and the exact place they came from.
+func withOrigin(cands []Candidate, o trust.Origin, via string) []Candidate {
+	for i := range cands {
+		cands[i].origin, cands[i].Via = o, via
+	}
+	return cands
 }
 
 func (o *Options) discoverAutoconfig(ctx context.Context, addr Address) SourceResult {
-	cands, tried, err := o.fetchAutoconfig(ctx, addr.Domain, addr)
+	cands, tried, err := o.fetchAutoconfig(ctx, addr.Domain, addr, true)
 	r := SourceResult{Detail: strings.Join(tried, "; "), Servers: cands}
 	if err != nil && len(cands) == 0 {
 		r.Error = "no autoconfig document: " + err.Error()
@@ -148,14 +161,21 @@ func (o *Options) discoverSRV(ctx context.Context, addr Address) SourceResult {
 				}
 				return recs[a].Weight > recs[b].Weight
 			})
+			record := "_" + s.service + "._tcp." + addr.Domain
 			for _, rec := range recs {
-				target := strings.ToLower(strings.TrimSuffix(rec.Target, "."))
-				if target == "" {
+				target := trust.Normalize(rec.Target)
+				switch {
+				case target == "":
 					answers[i].notes = append(answers[i].notes, "_"+s.service+": not offered")
-					continue
+				case !trust.IsHostName(target) || rec.Port == 0:
+					answers[i].notes = append(answers[i].notes, fmt.Sprintf("_%s: %q ignored (not a server name)", s.service, clip(target)))
+				case len(answers[i].cands) >= maxSRVTargets:
+					answers[i].notes = append(answers[i].notes, fmt.Sprintf("_%s: %s ignored (at most %d targets)", s.service, target, maxSRVTargets))
+				default:
+					answers[i].notes = append(answers[i].notes, fmt.Sprintf("_%s: %s:%d", s.service, target, rec.Port))
+					answers[i].cands = append(answers[i].cands, Candidate{Protocol: s.proto, Host: target, Port: int(rec.Port), Security: s.sec,
+						Username: addr.String(), origin: trust.OriginSRV, Via: record})
 				}
-				answers[i].notes = append(answers[i].notes, fmt.Sprintf("_%s: %s:%d", s.service, target, rec.Port))
-				answers[i].cands = append(answers[i].cands, Candidate{Protocol: s.proto, Host: target, Port: int(rec.Port), Security: s.sec, Username: addr.String()})
 			}
 		}()
 	}
@@ -199,13 +219,14 @@ func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *
 	for _, h := range hosts {
 		if p := o.Providers.ByMX(h); p != nil {
 			r.Detail += "; hosted by " + p.Name
-			r.Servers = p.Candidates(addr, SourceMX)
+			r.Servers = withOrigin(p.Candidates(addr, SourceMX), trust.OriginKnowledgeMX, "MX "+h+" → providers.yaml: "+p.ID)
 			return r, p
 		}
 	}
-	// Not a known provider: the MX host's own domain may publish autoconfig.
+	// Not a known provider: the MX host's own registrable domain may publish autoconfig.
+	// What another domain's document names is never trusted with a login by itself.
 	for _, d := range mxDomains(hosts, addr.Domain) {
-		cands, _, err := o.fetchAutoconfig(ctx, d, addr)
+		cands, _, err := o.fetchAutoconfig(ctx, d, addr, false)
 		if err == nil && len(cands) > 0 {
 			r.Detail += "; autoconfig of " + d
 			r.Servers = cands
@@ -215,26 +236,19 @@ func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *
 	return r, nil
 }
 
-// mxDomains derives the domains worth asking for autoconfig from MX host names:
-// the host minus its first label, and its last two labels, excluding the address domain.
+// mxDomains derives the domains worth asking for autoconfig from MX host names: each
+// host's registrable domain by the public suffix list (an MX under example.co.uk gives
+// example.co.uk, never co.uk), excluding the address's own registrable domain, at most two.
 func mxDomains(hosts []string, own string) []string {
-	seen := map[string]bool{own: true}
+	seen := map[string]bool{trust.Registrable(own): true}
 	var out []string
 	for _, h := range hosts {
-		labels := strings.Split(h, ".")
-		var cands []string
-		if len(labels) > 2 {
-			cands = append(cands, strings.Join(labels[1:], "."))
+		d := trust.Registrable(h)
+		if !trust.IsHostName(d) || trust.IsPublicSuffix(d) || seen[d] {
+			continue
 		}
-		if len(labels) >= 2 {
-			cands = append(cands, strings.Join(labels[len(labels)-2:], "."))
-		}
-		for _, d := range cands {
-			if !seen[d] {
-				seen[d] = true
-				out = append(out, d)
-			}
-		}
+		seen[d] = true
+		out = append(out, d)
 		if len(out) >= 2 {
 			break
 		}
@@ -275,6 +289,7 @@ func (o *Options) discoverGuess(ctx context.Context, addr Address) SourceResult 
 		}
 		host := g.prefix + addr.Domain
 		names = append(names, host)
+		first := len(r.Servers)
 		for _, p := range g.protos {
 			switch p {
 			case SMTP:
@@ -291,6 +306,7 @@ func (o *Options) discoverGuess(ctx context.Context, addr Address) SourceResult 
 					Candidate{Protocol: POP3, Host: host, Port: 110, Security: SecurityStartTLS})
 			}
 		}
+		withOrigin(r.Servers[first:], trust.OriginGuess, host)
 	}
 	if len(names) == 0 {
 		r.Detail = "none of smtp., mail., imap., pop., pop3. or the bare domain resolves"

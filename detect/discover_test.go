@@ -159,7 +159,7 @@ func TestDiscoverSources(t *testing.T) {
 			},
 			wantFound: map[string]bool{SourceAutoconfig: true},
 			check: func(t *testing.T, res []SourceResult, cands []Candidate) {
-				if !strings.Contains(res[1].Detail, "http://example.test/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=me%40example.test: found") {
+				if !strings.Contains(res[1].Detail, "http://example.test/.well-known/autoconfig/mail/config-v1.1.xml: found (autoconfig_http)") {
 					t.Errorf("detail = %s", res[1].Detail)
 				}
 			},

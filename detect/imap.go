@@ -262,7 +262,7 @@ func (o *Options) FindMessage(ctx context.Context, key ProbeKey, login *Login, u
 	if key.Protocol == POP3 {
 		return o.findPOP3(ctx, key, login, username, messageID)
 	}
-	p := o.startProbe(key, login.password())
+	p := o.startProbe(key, login)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	ic, f := o.dialIMAP(ctx, p, key)

@@ -48,6 +48,18 @@ const (
 	KindImplicitTLSPort      Kind = "expects_tls"
 	KindPOPBeforeSMTP        Kind = "pop_before_smtp"
 	KindPlainPort            Kind = "expects_plain_start"
+	// KindUntrustedHost: the server was named by a source the user's trust does not
+	// reach, so no login (password or verifier) was sent; the user may confirm it.
+	KindUntrustedHost Kind = "untrusted_host"
+	// KindEncryptionExists: no login on a clear-text connection to a server that offers
+	// TLS (implicit or STARTTLS), whatever the mechanism.
+	KindEncryptionExists Kind = "encryption_exists"
+	// KindTLSOutdated: the connection uses TLS 1.0 or 1.1, which no longer protects a
+	// password; it counts as unencrypted for logins.
+	KindTLSOutdated Kind = "tls_outdated"
+	// KindLimitExceeded: the server's answer broke a safety limit (reply size, SCRAM
+	// iteration count), so the engine stopped talking to it.
+	KindLimitExceeded Kind = "limit_exceeded"
 )
 
 // Failure is the one typed error that crosses from the engine into front ends.
@@ -94,6 +106,18 @@ var ErrLoginDisabled = errors.New("detect: server disables login on this connect
 // ErrProtocol marks a reply the engine could not understand.
 var ErrProtocol = errors.New("detect: protocol error")
 
+// ErrLimit marks a server answer that broke one of the engine's safety limits.
+var ErrLimit = errors.New("detect: safety limit exceeded")
+
+// ErrUntrustedHost says the engine withheld a login from a server the user has not confirmed.
+var ErrUntrustedHost = errors.New("detect: server not trusted with a login")
+
+// ErrEncryptionExists says a clear-text login was refused because the server offers TLS.
+var ErrEncryptionExists = errors.New("detect: the server offers encryption; no login without it")
+
+// ErrTLSOutdated says the connection's TLS version is below 1.2.
+var ErrTLSOutdated = errors.New("detect: TLS version below 1.2")
+
 // greetsInClear reports whether the first bytes a TLS client received are a mail
 // server's clear-text greeting (SMTP 220/421/554, IMAP "* OK"/"* PREAUTH"/"* BYE", POP3 "+OK"/"-ERR").
 func greetsInClear(b []byte) bool {
@@ -129,6 +153,14 @@ func Classify(step string, err error) *Failure {
 		return fail(KindLoginCap, step, err)
 	case errors.Is(err, ErrLoginDisabled):
 		return fail(KindLoginDisabled, step, err)
+	case errors.Is(err, ErrLimit):
+		return fail(KindLimitExceeded, step, err)
+	case errors.Is(err, ErrUntrustedHost):
+		return fail(KindUntrustedHost, step, err)
+	case errors.Is(err, ErrEncryptionExists):
+		return fail(KindEncryptionExists, step, err)
+	case errors.Is(err, ErrTLSOutdated):
+		return fail(KindTLSOutdated, step, err)
 	}
 
 	var dnsErr *net.DNSError
@@ -266,7 +298,7 @@ func StatusFor(k Kind) Status {
 		return StatusUnreachable
 	case KindDNS:
 		return StatusDNSFailed
-	case KindTLSHandshake, KindNoStartTLS, KindPlainPort:
+	case KindTLSHandshake, KindNoStartTLS, KindPlainPort, KindTLSOutdated:
 		return StatusTLSFailed
 	case KindCertExpired, KindCertNameMismatch, KindCertUnknownCA, KindCertSelfSigned:
 		return StatusCertInvalid
@@ -274,8 +306,10 @@ func StatusFor(k Kind) Status {
 		return StatusAuthFailed
 	case KindMechanismUnsupported, KindNoAuth, KindLoginDisabled:
 		return StatusAuthUnavailable
-	case KindPlaintextRefused:
+	case KindPlaintextRefused, KindEncryptionExists:
 		return StatusPlaintextRefused
+	case KindUntrustedHost:
+		return StatusUntrustedHost
 	case KindPort25Blocked:
 		return StatusSkipped
 	default:

@@ -6,9 +6,14 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
+	"io/fs"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -72,7 +77,38 @@ func TestEveryKindHasWordsAndStatus(t *testing.T) {
 	t.Parallel()
 	valid := map[Status]bool{StatusOK: true, StatusAuthFailed: true, StatusAuthUnavailable: true, StatusPlaintextRefused: true,
 		StatusTLSFailed: true, StatusCertInvalid: true, StatusTimeout: true, StatusRefused: true, StatusUnreachable: true,
-		StatusProtocolError: true, StatusDNSFailed: true, StatusSkipped: true}
+		StatusProtocolError: true, StatusDNSFailed: true, StatusSkipped: true, StatusUntrustedHost: true}
+	// Every Kind constant declared in the package, read from the source, so that a new
+	// Kind without words fails here.
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := 0
+	for _, f := range pkgs["detect"].Files {
+		ast.Inspect(f, func(n ast.Node) bool {
+			vs, ok := n.(*ast.ValueSpec)
+			if !ok || vs.Type == nil || fmt.Sprint(vs.Type) != "Kind" {
+				return true
+			}
+			for _, v := range vs.Values {
+				lit, ok := v.(*ast.BasicLit)
+				if !ok {
+					continue
+				}
+				k := Kind(strings.Trim(lit.Value, `"`))
+				declared++
+				if _, ok := words[k]; !ok {
+					t.Errorf("Kind %q has no words", k)
+				}
+			}
+			return true
+		})
+	}
+	if declared < 30 {
+		t.Fatalf("found only %d Kind constants in the source; the scan is broken", declared)
+	}
 	for k, w := range words {
 		if w.Title == "" || w.Explanation == "" || w.Fix == "" {
 			t.Errorf("%s: incomplete words %+v", k, w)

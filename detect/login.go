@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"sort"
 	"sync"
 )
 
@@ -24,10 +23,30 @@ type Login struct {
 	// logins wait for it, so a POP-before-SMTP server's relay answer is not changed by
 	// a POP3 login of the same run.
 	SMTPDone <-chan struct{}
+	// Untrusted marks a login for a server the user's trust does not reach: it carries no
+	// password, and the probe does not even ask the server to relay for the address.
+	Untrusted bool
 }
 
 // hasPassword reports whether a login should be attempted.
 func (l *Login) hasPassword() bool { return l != nil && l.Password != "" }
+
+// withoutPassword is the login for a cell that must not receive credentials: the same
+// account and gate, no password; untrusted also skips the relay question.
+func (l *Login) withoutPassword(untrusted bool) *Login {
+	if l == nil {
+		return &Login{Untrusted: untrusted}
+	}
+	return &Login{Usernames: l.Usernames, From: l.From, Gate: l.Gate, SMTPDone: l.SMTPDone, Untrusted: untrusted}
+}
+
+// secretForms lists what the transcript of a probe with this login must scrub.
+func (l *Login) secretForms() []string {
+	if l == nil {
+		return nil
+	}
+	return SecretForms(l.Password, l.Usernames...)
+}
 
 // LoginGate serialises logins per server until one user name is known to work, and
 // stops all logins to a server after MaxFailedLogins rejections.
@@ -41,6 +60,8 @@ type hostLogins struct {
 	failed int
 	good   string
 	bad    map[string]bool
+	// name is the first server name seen for this server (the report's key).
+	name string
 }
 
 // NewLoginGate returns an empty gate.
@@ -64,10 +85,16 @@ type HostLogin struct {
 	locked bool
 }
 
-// Acquire waits for this probe's turn to log in to host. Once a user name is known to
-// work on host, turns are not serialised any more.
-func (g *LoginGate) Acquire(ctx context.Context, host string) (*HostLogin, error) {
-	hl := g.host(host)
+// Acquire waits for this probe's turn to log in to server (its address, so that one
+// server under several names shares one budget; name is for the report). Once a user
+// name is known to work there, turns are not serialised any more.
+func (g *LoginGate) Acquire(ctx context.Context, server, name string) (*HostLogin, error) {
+	hl := g.host(server)
+	g.mu.Lock()
+	if hl.name == "" {
+		hl.name = name
+	}
+	g.mu.Unlock()
 	g.mu.Lock()
 	known := hl.good != ""
 	g.mu.Unlock()
@@ -127,20 +154,21 @@ func (h *HostLogin) Done() {
 	}
 }
 
-// Failed returns the number of rejected logins per server.
+// Failed returns the number of rejected logins per server, keyed by the first name
+// the server was reached under.
 func (g *LoginGate) Failed() map[string]int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	out := map[string]int{}
-	keys := make([]string, 0, len(g.hosts))
-	for k := range g.hosts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if n := g.hosts[k].failed; n > 0 {
-			out[k] = n
+	for k, hl := range g.hosts {
+		if hl.failed == 0 {
+			continue
 		}
+		name := hl.name
+		if name == "" {
+			name = k
+		}
+		out[name] += hl.failed
 	}
 	return out
 }

@@ -13,7 +13,7 @@ func TestLoginGateCapsFailuresPerServer(t *testing.T) {
 	ctx := context.Background()
 	tries := 0
 	for cellNo := 0; cellNo < 4; cellNo++ {
-		h, err := g.Acquire(ctx, "mail.example.test")
+		h, err := g.Acquire(ctx, "mail.example.test", "mail.example.test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,17 +38,17 @@ func TestLoginGateOrdersKnownGoodFirstAndSerialises(t *testing.T) {
 	t.Parallel()
 	g := NewLoginGate()
 	ctx := context.Background()
-	h1, _ := g.Acquire(ctx, "h")
+	h1, _ := g.Acquire(ctx, "h", "h")
 	// A second turn waits while the first holds the server.
 	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 	defer cancel()
-	if _, err := g.Acquire(short, "h"); err == nil {
+	if _, err := g.Acquire(short, "h", "h"); err == nil {
 		t.Fatal("second Acquire did not wait")
 	}
 	h1.Record("bad", false)
 	h1.Record("me", true)
 	h1.Done()
-	h2, err := g.Acquire(ctx, "h")
+	h2, err := g.Acquire(ctx, "h", "h")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestLoginGateOrdersKnownGoodFirstAndSerialises(t *testing.T) {
 		t.Fatalf("Order = %q, want [me x]", got)
 	}
 	// Once a name works, turns are no longer serialised.
-	h3, err := g.Acquire(short, "h")
+	h3, err := g.Acquire(short, "h", "h")
 	if err != nil && short.Err() == nil {
 		t.Fatalf("Acquire after success: %v", err)
 	}

@@ -93,6 +93,7 @@ func TestProbePOP3(t *testing.T) {
 		port       int
 		sec        Security
 		pass       string
+		plaintext  bool
 		wantStatus Status
 		wantKind   Kind
 		wantAuth   string
@@ -101,8 +102,10 @@ func TestProbePOP3(t *testing.T) {
 			wantStatus: StatusOK, wantKind: KindOK, wantAuth: "USER"},
 		{name: "110 STLS", cfg: detecttest.POP3Config{Mode: "starttls", Users: users}, port: 110, sec: SecurityStartTLS, pass: testPass,
 			wantStatus: StatusOK, wantKind: KindOK, wantAuth: "USER"},
-		{name: "110 clear: CRAM-MD5 preferred over APOP and USER", cfg: detecttest.POP3Config{Mode: "none", Users: users, CRAMMD5: true}, port: 110, sec: SecurityNone, pass: testPass,
-			wantStatus: StatusOK, wantKind: KindOK, wantAuth: "CRAM-MD5"},
+		{name: "110 clear: CRAM-MD5 preferred over APOP and USER, with consent", cfg: detecttest.POP3Config{Mode: "none", Users: users, CRAMMD5: true}, port: 110, sec: SecurityNone, pass: testPass,
+			plaintext: true, wantStatus: StatusOK, wantKind: KindOK, wantAuth: "CRAM-MD5"},
+		{name: "110 clear: no login at all without consent", cfg: detecttest.POP3Config{Mode: "none", Users: users, CRAMMD5: true}, port: 110, sec: SecurityNone, pass: testPass,
+			wantStatus: StatusPlaintextRefused, wantKind: KindPlaintextRefused},
 		{name: "wrong password", cfg: detecttest.POP3Config{Mode: "tls", Users: users}, port: 995, sec: SecurityTLS, pass: "nope",
 			wantStatus: StatusAuthFailed, wantKind: KindAuthRejected},
 		{name: "-ERR to everything", cfg: detecttest.POP3Config{Mode: "tls", Users: users, AllERR: true}, port: 995, sec: SecurityTLS, pass: testPass,
@@ -120,6 +123,7 @@ func TestProbePOP3(t *testing.T) {
 			}
 			s := detecttest.StartPOP3(t, cfg)
 			e.net.Route(testHost, tt.port, s.Addr)
+			e.opts.AllowPlaintext = tt.plaintext
 			r := e.opts.ProbePOP3(context.Background(), ProbeKey{POP3, testHost, tt.port, tt.sec}, testLogin(tt.pass))
 			if r.Status != tt.wantStatus || r.Diagnosis.Kind != tt.wantKind {
 				t.Fatalf("status %q kind %q, want %q %q\nerror: %s\n%s", r.Status, r.Diagnosis.Kind, tt.wantStatus, tt.wantKind, r.Error, strings.Join(r.Transcript, "\n"))
@@ -138,13 +142,15 @@ func TestPOP3PlaintextRefusedAndNoSecretsInTranscripts(t *testing.T) {
 	pop := detecttest.StartPOP3(t, detecttest.POP3Config{Mode: "none", Users: users})
 	e.net.Route(testHost, 110, pop.Addr)
 	r := e.opts.ProbePOP3(context.Background(), ProbeKey{POP3, testHost, 110, SecurityNone}, testLogin(testPass))
-	if r.Status != StatusOK && r.Diagnosis.Kind != KindOK {
-		// The fixture's greeting carries an APOP timestamp, so APOP (which hides the
-		// password) is used instead of refusing.
-		t.Fatalf("status %q kind %q (%s)", r.Status, r.Diagnosis.Kind, r.Error)
+	// The fixture's greeting carries an APOP timestamp, but APOP on a clear connection
+	// reveals an MD5 answer from which the password can be cracked: refused without consent.
+	if r.Status != StatusPlaintextRefused || r.LoginAttempts != 0 {
+		t.Fatalf("status %q kind %q, %d logins (%s)", r.Status, r.Diagnosis.Kind, r.LoginAttempts, r.Error)
 	}
-	if r.AuthUsed != "APOP" {
-		t.Fatalf("auth used %q, want APOP", r.AuthUsed)
+	withConsent := e.opts
+	withConsent.AllowPlaintext = true
+	if r := withConsent.ProbePOP3(context.Background(), ProbeKey{POP3, testHost, 110, SecurityNone}, testLogin(testPass)); r.AuthUsed != "APOP" || !r.Verified {
+		t.Fatalf("with consent: auth used %q verified %v, want APOP", r.AuthUsed, r.Verified)
 	}
 
 	tls := detecttest.StartPOP3(t, detecttest.POP3Config{Mode: "tls", Cert: e.cert(t, detecttest.CertOpts{}, "pop.example.test"), Users: users})

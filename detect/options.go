@@ -31,9 +31,13 @@ type Options struct {
 	Username string
 	// AllowPlaintext permits sending a password over an unencrypted or untrusted connection.
 	AllowPlaintext bool
-	// AcceptFingerprints lists SHA-256 certificate fingerprints (hex) the user accepted
-	// although they fail verification; nothing else is ever accepted.
+	// AcceptFingerprints lists certificates the user accepted although they fail
+	// verification, as HOST=SHA256 (hex; that server only) or a bare SHA256 (the servers
+	// of the address's own registrable domain only); nothing else is ever accepted.
 	AcceptFingerprints []string
+	// TrustHosts are servers the user confirmed may receive a login although no trusted
+	// source vouches for them (--trust-host, the window's dialog, the user's own settings).
+	TrustHosts []string
 	// ExtraRoots are trusted in addition to the system roots (--ca), for TLS and HTTPS.
 	ExtraRoots []*x509.Certificate
 	// Timeout caps each single probe (connect through login); default 10s.
@@ -57,6 +61,8 @@ type Options struct {
 	noHostCache bool
 	// noPlainShare makes every clear-text cell open its own connection (for the comparison).
 	noPlainShare bool
+	// acceptDomain is the address's domain a bare accepted fingerprint is bound to (set by Run).
+	acceptDomain string
 
 	// Dialer opens every connection; nil means a HappyDialer: names resolved through
 	// Resolver (once per run), every address tried through IPDialer. An injected Dialer

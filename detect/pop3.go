@@ -194,12 +194,12 @@ func pop3Mechs(caps []string, timestamp string) []string {
 // pop3Clear is the order of preference on a clear connection: methods that hide the
 // password first. APOP and USER are POP3 commands, not SASL mechanisms.
 var pop3Clear = []mechanism{
-	{"SCRAM-SHA-256", false, scramSHA256Client},
-	{"SCRAM-SHA-1", false, scramSHA1Client},
-	{"CRAM-MD5", false, CRAMMD5Client},
-	{"APOP", false, nil},
-	{"USER", true, nil},
-	{"PLAIN", true, plainClient},
+	{"SCRAM-SHA-256", scramSHA256Client},
+	{"SCRAM-SHA-1", scramSHA1Client},
+	{"CRAM-MD5", CRAMMD5Client},
+	{"APOP", nil},
+	{"USER", nil},
+	{"PLAIN", plainClient},
 }
 
 // pop3Secure is the order on a trusted TLS connection, where USER/PASS is safe and is
@@ -344,7 +344,7 @@ const maxPOP3Scan = 50
 
 // findPOP3 logs in and looks at the headers of the newest messages for messageID.
 func (o *Options) findPOP3(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
-	p := o.startProbe(key, login.password())
+	p := o.startProbe(key, login)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	pc, err := o.loginPOP3(ctx, p, key, login, username)

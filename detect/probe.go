@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -26,6 +27,8 @@ type probeRun struct {
 	clock *probeClock
 	// share, for a STARTTLS cell, receives what it saw before TLS for the port's clear-text cell.
 	share *plainShare
+	// server is the address the connection reached (the login gate's key).
+	server string
 }
 
 // probeClock is a probe's time budget: it cancels the probe's context once the probe
@@ -74,15 +77,16 @@ func (c *probeClock) resume() {
 	}
 }
 
-// startProbe begins the record of one probe; password is only used to scrub the transcript.
-func (o *Options) startProbe(key ProbeKey, password string) *probeRun {
+// startProbe begins the record of one probe; the login's credentials are only used to
+// scrub the transcript.
+func (o *Options) startProbe(key ProbeKey, login *Login) *probeRun {
 	return &probeRun{
 		o: o,
 		res: ProbeResult{
 			Protocol: key.Protocol, Host: key.Host, Port: key.Port, Security: key.Security,
 			AuthMechanisms: []string{}, Transcript: []string{},
 		},
-		tr:    NewTranscript(password),
+		tr:    &Transcript{pending: map[byte]*bytes.Buffer{}, secrets: login.secretForms()},
 		start: time.Now(),
 	}
 }
@@ -108,6 +112,10 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 		r.Diagnosis = DiagnosisFor(&Failure{Kind: k})
 		return r
 	}
+	if p.tr.Limited() && f.Kind != KindLimitExceeded {
+		// The libraries see a reply limit as a broken connection; say what it was.
+		f = &Failure{Kind: KindLimitExceeded, Step: f.Step, Err: fmt.Errorf("%w (%v)", ErrReplyTooLarge, f.Err)}
+	}
 	r.Status = StatusFor(f.Kind)
 	r.Diagnosis = DiagnosisFor(f)
 	r.Error = scrub(f.Error(), p.tr.secrets)
@@ -118,7 +126,7 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 // the result, whatever happened.
 func (o *Options) runProbe(ctx context.Context, key ProbeKey, login *Login,
 	probe func(context.Context, *probeRun, ProbeKey, *Login) *Failure) ProbeResult {
-	p := o.startProbe(key, login.password())
+	p := o.startProbe(key, login)
 	ctx, clock, release := o.withBudget(ctx)
 	defer release()
 	p.clock = clock

@@ -90,8 +90,11 @@ func usable(r ProbeResult, withPassword bool) bool {
 	return true
 }
 
-// recommend picks the best outgoing and incoming settings among the probe results.
-func recommend(probes []ProbeResult, preferPOP3 bool, login *Login) Recommendation {
+// recommend picks the best outgoing and incoming settings among the probe results. A
+// clear-text setting is never recommended for a service in encrypted (protocol|host: it
+// offers TLS, even with a certificate problem, or a trusted source says it does): less
+// encryption than exists is never the answer.
+func recommend(probes []ProbeResult, preferPOP3 bool, login *Login, encrypted map[string]bool) Recommendation {
 	withPassword := login.hasPassword()
 	type ranked struct {
 		r     ProbeResult
@@ -100,7 +103,7 @@ func recommend(probes []ProbeResult, preferPOP3 bool, login *Login) Recommendati
 	}
 	var out, in []ranked
 	for i, r := range probes {
-		if !usable(r, withPassword) {
+		if !usable(r, withPassword) || r.Security == SecurityNone && encrypted[string(r.Protocol)+"|"+strings.ToLower(r.Host)] {
 			continue
 		}
 		if r.Protocol == SMTP {
@@ -241,9 +244,32 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 	}
 	if rep.Recommended.Outgoing == nil {
 		w = append(w, "No working outgoing (SMTP) setting was found.")
+		w = append(w, certWarnings(rep.Probes, func(p Protocol) bool { return p == SMTP })...)
 	}
 	if rep.Recommended.Incoming == nil {
 		w = append(w, "No working incoming (IMAP or POP3) setting was found.")
+		w = append(w, certWarnings(rep.Probes, func(p Protocol) bool { return p != SMTP })...)
+	}
+	if s := untrustedHostsWarning(rep.Hosts, rep.Probes); s != "" {
+		w = append(w, s)
+	}
+	return w
+}
+
+// certWarnings explains, for a direction with no working setting, the encrypted cells
+// that stopped at a certificate problem: that is the answer, never a switch to no
+// encryption; the one way on is accepting that exact certificate for that server.
+func certWarnings(probes []ProbeResult, dir func(Protocol) bool) []string {
+	var w []string
+	seen := map[string]bool{}
+	for _, p := range probes {
+		if !dir(p.Protocol) || p.Status != StatusCertInvalid || p.Cert == nil || seen[p.Host+p.Cert.SHA256] {
+			continue
+		}
+		seen[p.Host+p.Cert.SHA256] = true
+		w = append(w, fmt.Sprintf("%s offers encryption, but its certificate failed the check (%s), so we neither logged in there nor fell back to an unencrypted connection. "+
+			"Only if your provider confirms this exact certificate, accept it for this server: --accept-cert %s=%s.",
+			p.Host, strings.ReplaceAll(p.Cert.Problem, "_", " "), p.Host, p.Cert.SHA256))
 	}
 	return w
 }

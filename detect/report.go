@@ -1,5 +1,7 @@
 package detect
 
+import "github.com/mailsetup/mailsetup/detect/trust"
+
 // This file holds the report: the data every front end (CLI, GUI, export) reads.
 // Field names and JSON tags are a public contract (`mailsetup probe --json`).
 
@@ -40,6 +42,9 @@ const (
 	StatusProtocolError    Status = "protocol_error"
 	StatusDNSFailed        Status = "dns_failed"
 	StatusSkipped          Status = "skipped"
+	// StatusUntrustedHost: the server was reached without credentials; it gets a login
+	// only after the user confirms it (--trust-host, the window's dialog).
+	StatusUntrustedHost Status = "untrusted_host"
 )
 
 // Report is everything one run of the engine found.
@@ -54,7 +59,9 @@ type Report struct {
 	Provider     *ProviderSummary `json:"provider,omitempty"`
 	SendTest     *SendTestResult  `json:"send_test,omitempty"`
 	FailedLogins map[string]int   `json:"failed_logins,omitempty"`
-	Meta         ReportMeta       `json:"meta"`
+	// Hosts says, for every server the sources named, whether it may receive a login and why.
+	Hosts []HostTrust `json:"hosts"`
+	Meta  ReportMeta  `json:"meta"`
 }
 
 // ReportMeta says when and how the report was made.
@@ -87,6 +94,26 @@ type Candidate struct {
 	// Auth is the source's authentication hint (clientConfig words: password-cleartext, …).
 	Auth   string `json:"auth,omitempty"`
 	Source string `json:"source"`
+	// Via says exactly where the source found it: the document's final URL, the DNS record.
+	Via string `json:"via,omitempty"`
+	// origin classifies the source for the trust decision.
+	origin trust.Origin
+}
+
+// HostTrust is the trust decision on one server: whether it may receive a login (a
+// password or a verifier of it), why, and which sources named it.
+type HostTrust struct {
+	Host    string `json:"host"`
+	Trusted bool   `json:"trusted"`
+	// Reason is a trust.Reason: user_confirmed, knowledge, own_domain, own_https_autoconfig,
+	// online_database, or why not (plain_http_document, srv_outside_domain …).
+	Reason string `json:"reason"`
+	// Why is the reason in plain words.
+	Why string `json:"why"`
+	// Via is the document URL or DNS record the reason rests on.
+	Via string `json:"via,omitempty"`
+	// Sources are the discovery sources that named the host.
+	Sources []string `json:"sources"`
 }
 
 // CertInfo summarises a server certificate.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // maxHostsPerProtocol caps how many candidate hosts of one protocol get the full matrix.
@@ -17,18 +19,31 @@ const maxHostsPerProtocol = 3
 // below providers' per-address connection limits (Gmail allows 15 IMAP connections).
 const maxConnsPerHost = 8
 
+// ErrBadOption is wrapped by Run's errors for an option it cannot use (a user name with
+// control characters, a trusted host that is not a server name).
+var ErrBadOption = errors.New("detect: bad option")
+
 // Version is the engine version written into reports; cmd/mailsetup sets it at build time.
 var Version = "dev"
 
 // Run discovers, probes, checks the network and recommends settings for address.
-// It returns an error only for bad input (wrapping ErrBadAddress); everything the
-// engine observed, including failures, is in the report.
+// It returns an error only for bad input (wrapping ErrBadAddress or ErrBadOption);
+// everything the engine observed, including failures, is in the report.
 func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	addr, err := ParseAddress(address)
 	if err != nil {
 		return nil, err
 	}
 	o := &opts
+	o.acceptDomain = addr.Domain
+	if o.Username != "" && !ValidUsername(o.Username) {
+		return nil, fmt.Errorf("%w: the user name %q is empty, too long or contains control characters", ErrBadOption, o.Username)
+	}
+	for _, h := range o.TrustHosts {
+		if !trust.IsHostName(h) {
+			return nil, fmt.Errorf("%w: %q is not a server name (an IP address or a single word cannot be trusted)", ErrBadOption, h)
+		}
+	}
 	if o.sessions == nil {
 		o.sessions = tls.NewLRUClientSessionCache(64)
 	}
@@ -60,9 +75,12 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	if provider != nil {
 		rep.Provider = provider.Summary()
 	}
+	rt, hosts := o.decideTrust(addr, cands, provider)
+	rep.Hosts = hosts
+	cands = trustedFirst(cands, rt)
 
 	cells := o.matrix(cands)
-	login := o.login(addr, cands, provider)
+	login := o.login(addr, cands, provider, rt)
 
 	// The network check runs beside the probes; its port-25 verdict cancels port-25 probes.
 	netCh := make(chan Network, 1)
@@ -77,10 +95,11 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	}()
 
 	o.progress(Event{Stage: "probing"})
-	rep.Probes = o.probeAll(ctx, cells, login, port25)
+	rep.Probes = o.probeAll(ctx, cells, login, port25, rt)
 	for _, i := range explainPlainPorts(rep.Probes) {
 		o.progress(Event{Probe: &rep.Probes[i]}) // the window shows the better words too
 	}
+	o.clearTextLogins(ctx, rep.Probes, login, rt)
 	o.popBeforeSMTP(ctx, rep.Probes, login)
 	rep.Network = <-netCh
 	rep.FailedLogins = login.Gate.Failed()
@@ -88,7 +107,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		rep.FailedLogins = nil
 	}
 
-	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login)
+	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login, encryptedServers(rep.Probes, rt))
 	rep.Warnings = warnings(rep, provider, o)
 
 	if o.SendTest {
@@ -125,6 +144,14 @@ type cell struct {
 	source string
 }
 
+// Caps on the matrix, so that no source can turn a run into a port scan.
+const (
+	// maxExtraPorts caps the non-standard ports probed per host and protocol.
+	maxExtraPorts = 2
+	// maxCells caps the cells of one run (the standard matrix has at most 54).
+	maxCells = 80
+)
+
 // Standard ports and the security modes probed on each.
 var (
 	smtpPorts = []int{465, 587, 25, 2525}
@@ -140,12 +167,14 @@ var (
 )
 
 // matrix expands the candidates into the probe cells: for each of the first hosts per
-// protocol, every standard port and mode, plus any non-standard port a source named.
+// protocol (trusted hosts first, see trustedFirst), every standard port and mode, plus at
+// most maxExtraPorts non-standard ports per host that a source named, and at most
+// maxCells in all.
 func (o *Options) matrix(cands []Candidate) []cell {
 	seen := map[ProbeKey]bool{}
 	var out []cell
 	add := func(k ProbeKey, src string) {
-		if seen[k] {
+		if seen[k] || len(out) >= maxCells {
 			return
 		}
 		seen[k] = true
@@ -153,6 +182,7 @@ func (o *Options) matrix(cands []Candidate) []cell {
 	}
 	hosts := map[Protocol][]string{}
 	hostSource := map[string]string{}
+	extra := map[string]map[int]bool{}
 	for _, c := range cands {
 		if !o.wants(c.Protocol) {
 			continue
@@ -167,6 +197,13 @@ func (o *Options) matrix(cands []Candidate) []cell {
 			hostSource[hk] = c.Source
 		}
 		if !isStandardPort(c.Protocol, c.Port) {
+			if extra[hk] == nil {
+				extra[hk] = map[int]bool{}
+			}
+			if !extra[hk][c.Port] && len(extra[hk]) >= maxExtraPorts {
+				continue
+			}
+			extra[hk][c.Port] = true
 			for _, m := range modesFor(c.Protocol, c.Port, c.Security) {
 				add(ProbeKey{c.Protocol, h, c.Port, m}, c.Source)
 			}
@@ -235,9 +272,9 @@ func outgoingHosts(cands []Candidate) []string {
 	return out
 }
 
-// login builds the login variants: the override alone, else the sources' user names,
-// the provider's format, the full address and the local part.
-func (o *Options) login(addr Address, cands []Candidate, p *Provider) *Login {
+// login builds the login variants: the override alone, else the provider's format, the
+// user names that trusted sources proposed, the full address and the local part.
+func (o *Options) login(addr Address, cands []Candidate, p *Provider, rt *runTrust) *Login {
 	l := &Login{Password: o.Password, From: addr.String(), Gate: NewLoginGate()}
 	if o.Username != "" {
 		l.Usernames = []string{o.Username}
@@ -254,7 +291,9 @@ func (o *Options) login(addr Address, cands []Candidate, p *Provider) *Login {
 		add(p.LoginName(addr))
 	}
 	for _, c := range cands {
-		add(c.Username)
+		if rt.trusted(c.Host) && ValidUsername(c.Username) {
+			add(c.Username)
+		}
 	}
 	add(addr.String())
 	add(addr.Local)
@@ -303,7 +342,7 @@ func (o *Options) popBeforeSMTP(ctx context.Context, probes []ProbeResult, login
 		return
 	}
 	key := ProbeKey{POP3, pop.Host, pop.Port, pop.Security}
-	pr := o.startProbe(key, login.Password)
+	pr := o.startProbe(key, login)
 	lctx, cancel := context.WithTimeout(ctx, o.timeout())
 	pc, err := o.loginPOP3(lctx, pr, key, login, pop.UsernameUsed)
 	cancel()
@@ -358,7 +397,7 @@ func (g *cancelGroup) cancel(cause error) {
 
 // probeAll runs every cell with bounded concurrency (overall and per host) and returns
 // the results in matrix order.
-func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port25 *cancelGroup) []ProbeResult {
+func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port25 *cancelGroup, rt *runTrust) []ProbeResult {
 	results := make([]ProbeResult, len(cells))
 	sem := make(chan struct{}, o.concurrency())
 	hostSem := map[string]chan struct{}{}
@@ -399,13 +438,18 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 			if c.key.Security != SecurityTLS {
 				plainSiblings[portKey(c.key)].add(cancel)
 			}
-			res, derived := o.fromSibling(cctx, shares[i], c.key, login)
+			trusted := rt.trusted(c.key.Host)
+			l := cellLogin(login, trusted, c.key.Security)
+			res, derived := o.fromSibling(cctx, shares[i], c.key, l)
 			if derived {
 				o.progress(Event{Start: &c.key})
 			} else {
-				res = o.runCell(cctx, c.key, login, shares[i], sem, hostSem[c.key.Host])
+				res = o.runCell(cctx, c.key, l, shares[i], sem, hostSem[c.key.Host])
 			}
 			res = explainCancel(cctx, ctx, c.key, res)
+			if !trusted {
+				res = untrustedResult(res, rt.decisions[c.key.Host])
+			}
 			res.Source = c.source
 			if c.key.Security == SecurityTLS && res.TLSVersion != "" {
 				plainSiblings[portKey(c.key)].cancel(ErrImplicitTLSPort)

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/emersion/go-sasl"
 	"github.com/xdg-go/scram"
@@ -70,10 +72,33 @@ func (s *scramClient) Start() (string, []byte, error) {
 	return s.name, []byte(first), nil
 }
 
+// maxSCRAMIterations caps the PBKDF2 iteration count a server may ask for. Servers use
+// 4,096 (the RFC's minimum) to 10,000, and the computation cannot be interrupted: a
+// hostile count of 30 million costs seconds of CPU past every timeout.
+const maxSCRAMIterations = 100_000
+
+// ErrSCRAMIterations says a server asked for more SCRAM iterations than the cap.
+var ErrSCRAMIterations = fmt.Errorf("%w: the server asked for more than %d SCRAM iterations", ErrLimit, maxSCRAMIterations)
+
+// scramIterations returns the i= attribute of a SCRAM server-first message (RFC 5802
+// §5.1), or 0 when there is none (the library then reports the malformed message).
+func scramIterations(msg string) (int, bool) {
+	for _, attr := range strings.Split(msg, ",") {
+		if v, ok := strings.CutPrefix(attr, "i="); ok {
+			n, err := strconv.Atoi(v)
+			return n, err == nil
+		}
+	}
+	return 0, false
+}
+
 func (s *scramClient) Next(challenge []byte) ([]byte, error) {
 	if s.conv.Done() {
 		// The server's final message with its signature was already verified.
 		return []byte{}, nil
+	}
+	if n, ok := scramIterations(string(challenge)); ok && n > maxSCRAMIterations {
+		return nil, fmt.Errorf("scram: i=%d: %w", n, ErrSCRAMIterations)
 	}
 	resp, err := s.conv.Step(string(challenge))
 	if err != nil {

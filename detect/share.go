@@ -140,7 +140,7 @@ func (o *Options) derivePlain(key ProbeKey, login *Login, obs *plainObs) (ProbeR
 	if f != nil {
 		why = "a clear-text login is not possible or not allowed"
 	}
-	p := o.startProbe(key, login.password())
+	p := o.startProbe(key, login)
 	p.res.Banner, p.res.Capabilities, p.res.AuthMechanisms = obs.banner, obs.caps, obs.mechs
 	p.tr.replay(obs.lines)
 	p.tr.Note(sharedNote + " (" + why + ")")

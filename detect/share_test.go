@@ -11,9 +11,9 @@ import (
 )
 
 // The clear-text cell of an IMAP or POP3 port borrows its STARTTLS sibling's pre-TLS
-// conversation when it would not log in anyway, and its result is then the same as with
-// a connection of its own; it connects itself when a clear-text login (consented or
-// challenge-response) is due.
+// conversation (it never carries the password during the matrix), and its result is the
+// same as with a connection of its own. After the matrix, a clear-text login happens only
+// with consent on a server that offers no encryption at all (one more connection).
 func TestPlainCellShares(t *testing.T) {
 	users := map[string]string{testUser: testPass}
 	type server func(t *testing.T, e *testEnv) int // starts a server, routes it, returns the port
@@ -31,6 +31,11 @@ func TestPlainCellShares(t *testing.T) {
 			e.net.Route(testHost, 143, s.Addr)
 			return 143
 		}
+	}
+	imapPlainOnly := func(t *testing.T, e *testEnv) int {
+		s := detecttest.StartIMAP(t, detecttest.IMAPConfig{Mode: "none", Users: users, InsecureAuth: true})
+		e.net.Route(testHost, 143, s.Addr)
+		return 143
 	}
 	popSrv := func(cram bool) server {
 		return func(t *testing.T, e *testEnv) int {
@@ -56,20 +61,24 @@ func TestPlainCellShares(t *testing.T) {
 		srv        server
 		pass       string
 		plaintext  bool
-		wantShared bool // the clear-text cell needs no connection of its own
+		wantShared bool // the clear-text cell needs no connection of its own during the matrix
+		wantLogin  bool // … and one more after it, for a consented clear-text login
 		wantStatus Status
 	}{
 		// SMTP never shares: its clear-text cell starts at once on a connection of its own.
-		{"SMTP PLAIN before TLS, no consent", SMTP, smtpSrv([]string{"PLAIN", "LOGIN"}, true), testPass, false, false, StatusPlaintextRefused},
-		{"SMTP without AUTH before TLS: relay question", SMTP, smtpSrv([]string{"PLAIN"}, false), testPass, false, false, StatusAuthUnavailable},
-		{"IMAP port closed", IMAP, closed(143), testPass, false, true, StatusRefused},
-		{"IMAP server says goodbye in its greeting", IMAP, bye, testPass, false, true, StatusFor(KindServerTemporary)},
-		{"POP3 port closed", POP3, closed(110), "", false, true, StatusRefused},
-		{"IMAP LOGINDISABLED before TLS", IMAP, imapSrv(false), testPass, false, true, StatusAuthUnavailable},
-		{"IMAP LOGIN before TLS, consent", IMAP, imapSrv(true), testPass, true, false, StatusOK},
-		{"POP3 USER and APOP before TLS: APOP hides the password", POP3, popSrv(false), testPass, false, false, StatusOK},
-		{"POP3 without password", POP3, popSrv(false), "", false, true, StatusOK},
-		{"POP3 CRAM-MD5 before TLS", POP3, popSrv(true), testPass, false, false, StatusOK},
+		{"SMTP PLAIN before TLS, no consent", SMTP, smtpSrv([]string{"PLAIN", "LOGIN"}, true), testPass, false, false, false, StatusPlaintextRefused},
+		{"SMTP PLAIN before TLS, consent, but the server offers STARTTLS", SMTP, smtpSrv([]string{"PLAIN", "LOGIN"}, true), testPass, true, false, false, StatusPlaintextRefused},
+		{"SMTP without AUTH before TLS: relay question", SMTP, smtpSrv([]string{"PLAIN"}, false), testPass, false, false, false, StatusAuthUnavailable},
+		{"IMAP port closed", IMAP, closed(143), testPass, false, true, false, StatusRefused},
+		{"IMAP server says goodbye in its greeting", IMAP, bye, testPass, false, true, false, StatusFor(KindServerTemporary)},
+		{"POP3 port closed", POP3, closed(110), "", false, true, false, StatusRefused},
+		{"IMAP LOGINDISABLED before TLS", IMAP, imapSrv(false), testPass, false, true, false, StatusAuthUnavailable},
+		{"IMAP LOGIN before TLS, consent, but the server offers STARTTLS", IMAP, imapSrv(true), testPass, true, true, false, StatusPlaintextRefused},
+		{"IMAP without any encryption, consent", IMAP, imapPlainOnly, testPass, true, true, true, StatusOK},
+		{"IMAP without any encryption, no consent", IMAP, imapPlainOnly, testPass, false, true, false, StatusPlaintextRefused},
+		{"POP3 USER and APOP before TLS: APOP is not used in clear either", POP3, popSrv(false), testPass, false, true, false, StatusPlaintextRefused},
+		{"POP3 without password", POP3, popSrv(false), "", false, true, false, StatusOK},
+		{"POP3 CRAM-MD5 before TLS, consent, but the server offers STLS", POP3, popSrv(true), testPass, true, true, false, StatusPlaintextRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var got [2]ProbeResult
@@ -80,7 +89,9 @@ func TestPlainCellShares(t *testing.T) {
 				o := e.opts
 				o.AllowPlaintext, o.noPlainShare = tc.plaintext, !share
 				cells := []cell{{key: ProbeKey{tc.proto, testHost, port, SecurityStartTLS}}, {key: ProbeKey{tc.proto, testHost, port, SecurityNone}}}
-				res := o.probeAll(context.Background(), cells, testLogin(tc.pass), newCancelGroup())
+				login := testLogin(tc.pass)
+				res := o.probeAll(context.Background(), cells, login, newCancelGroup(), nil)
+				o.clearTextLogins(context.Background(), res, login, nil)
 				got[i], dials[i] = res[1], e.net.Dials(testHost, port)
 			}
 			shared, own := got[0], got[1]
@@ -91,11 +102,14 @@ func TestPlainCellShares(t *testing.T) {
 			if tc.wantShared {
 				wantDials = 1
 			}
-			if dials[0] != wantDials || dials[1] != 2 {
-				t.Errorf("connections to the port: %d shared, %d without sharing; want %d and 2", dials[0], dials[1], wantDials)
+			if tc.wantLogin {
+				wantDials++
+			}
+			if dials[0] != wantDials {
+				t.Errorf("connections to the port: %d shared, want %d", dials[0], wantDials)
 			}
 			note := slices.ContainsFunc(shared.Transcript, func(l string) bool { return strings.Contains(l, "no second connection") })
-			if note != tc.wantShared {
+			if note != (tc.wantShared && !tc.wantLogin) {
 				t.Errorf("transcript says the conversation was shared: %v, want %v", note, tc.wantShared)
 			}
 			// Whatever the path, the clear-text cell reports what its own connection reports.

@@ -63,6 +63,9 @@ func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, logi
 		return f
 	}
 	if len(mechs) == 0 {
+		if login != nil && login.Untrusted {
+			return nil // not even the relay question: it would name the address to this server
+		}
 		return o.relayCheck(p, c, key, login)
 	}
 	if !login.hasPassword() {
@@ -306,20 +309,19 @@ func (o *Options) relayCheck(p *probeRun, c *smtp.Client, key ProbeKey, login *L
 	return nil
 }
 
-// mechanism is a SASL mechanism the engine can use.
+// mechanism is a SASL mechanism (or POP3 login command) the engine can use.
 type mechanism struct {
-	name      string
-	cleartext bool // reveals the password to the server and the wire
-	client    func(user, pass string) sasl.Client
+	name   string
+	client func(user, pass string) sasl.Client
 }
 
 // mechanisms in order of preference: challenge-response first.
 var mechanisms = []mechanism{
-	{"SCRAM-SHA-256", false, scramSHA256Client},
-	{"SCRAM-SHA-1", false, scramSHA1Client},
-	{"CRAM-MD5", false, CRAMMD5Client},
-	{"PLAIN", true, plainClient},
-	{"LOGIN", true, sasl.NewLoginClient},
+	{"SCRAM-SHA-256", scramSHA256Client},
+	{"SCRAM-SHA-1", scramSHA1Client},
+	{"CRAM-MD5", CRAMMD5Client},
+	{"PLAIN", plainClient},
+	{"LOGIN", sasl.NewLoginClient},
 }
 
 func plainClient(user, pass string) sasl.Client { return sasl.NewPlainClient("", user, pass) }
@@ -330,8 +332,11 @@ func chooseMechs(offered []string, secure, allowPlaintext bool) ([]mechanism, *F
 	return chooseFrom(mechanisms, offered, secure, allowPlaintext)
 }
 
-// chooseFrom is chooseMechs over a protocol's own table of methods. A clear-text method
-// is usable only on a trusted encrypted connection or with the user's consent.
+// chooseFrom is chooseMechs over a protocol's own table of methods. Without a trusted
+// encrypted connection every method needs the user's consent: a clear-text one shows the
+// password, and a challenge-response one (CRAM-MD5, SCRAM, APOP) shows an answer from
+// which it can be guessed offline — to anyone listening, or to an impostor that accepts
+// any answer.
 func chooseFrom(table []mechanism, offered []string, secure, allowPlaintext bool) ([]mechanism, *Failure) {
 	has := map[string]bool{}
 	for _, m := range offered {
@@ -343,7 +348,7 @@ func chooseFrom(table []mechanism, offered []string, secure, allowPlaintext bool
 		if !has[m.name] {
 			continue
 		}
-		if m.cleartext && !secure && !allowPlaintext {
+		if !secure && !allowPlaintext {
 			refusedClear = true
 			continue
 		}
@@ -392,7 +397,11 @@ func (o *Options) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, logi
 		gate = NewLoginGate()
 	}
 	p.clock.pause() // waiting for another cell's login is not this probe's time
-	h, err := gate.Acquire(ctx, key.Host)
+	server := p.server
+	if server == "" {
+		server = key.Host
+	}
+	h, err := gate.Acquire(ctx, server, key.Host)
 	p.clock.resume()
 	if err != nil {
 		return Classify("auth", err)
@@ -438,7 +447,7 @@ func (o *Options) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, logi
 
 // SendMessage sends msg from login.From to rcpt through the cell, logging in as username.
 func (o *Options) SendMessage(ctx context.Context, key ProbeKey, login *Login, username, rcpt string, msg []byte) error {
-	p := o.startProbe(key, login.password())
+	p := o.startProbe(key, login)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
 	sc, f := o.dialSMTP(ctx, p, key)

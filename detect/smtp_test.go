@@ -117,8 +117,15 @@ func TestProbeSMTP(t *testing.T) {
 					t.Errorf("AUTH seen before STARTTLS or no STARTTLS:\n%s", pre)
 				}
 			}},
-		{name: "CRAM-MD5 on a clear connection needs no consent", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none", Mechanisms: []string{"PLAIN", "CRAM-MD5"}, Users: users}},
-			sec: SecurityNone, pass: testPass, wantStatus: StatusOK, wantKind: KindOK, wantAuth: "CRAM-MD5"},
+		{name: "CRAM-MD5 on a clear connection needs consent too", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none", Mechanisms: []string{"PLAIN", "CRAM-MD5"}, Users: users}},
+			sec: SecurityNone, pass: testPass, wantStatus: StatusPlaintextRefused, wantKind: KindPlaintextRefused,
+			check: func(t *testing.T, r ProbeResult) {
+				if r.LoginAttempts != 0 {
+					t.Errorf("%d logins: a CRAM-MD5 answer can be cracked offline", r.LoginAttempts)
+				}
+			}},
+		{name: "CRAM-MD5 on a clear connection with consent, preferred to PLAIN", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none", Mechanisms: []string{"PLAIN", "CRAM-MD5"}, Users: users}},
+			sec: SecurityNone, pass: testPass, plaintext: true, wantStatus: StatusOK, wantKind: KindOK, wantAuth: "CRAM-MD5"},
 		{name: "PLAIN on a clear connection refused without consent", srv: server{cfg: &detecttest.SMTPConfig{Mode: "none", Mechanisms: []string{"PLAIN", "LOGIN"}, Users: users}},
 			sec: SecurityNone, pass: testPass, wantStatus: StatusPlaintextRefused, wantKind: KindPlaintextRefused,
 			check: func(t *testing.T, r ProbeResult) {
@@ -194,7 +201,7 @@ func TestProbeSMTP(t *testing.T) {
 			r.ReadString('\n')
 			c.Write([]byte("250-mail.example.test\r\n250 AUTH CRAM-MD5\r\n"))
 			r.ReadString('\n')
-		}}, sec: SecurityNone, pass: testPass, wantStatus: StatusProtocolError, wantKind: KindProtocol},
+		}}, sec: SecurityNone, pass: testPass, plaintext: true, wantStatus: StatusProtocolError, wantKind: KindProtocol},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

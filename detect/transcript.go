@@ -3,7 +3,9 @@ package detect
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,23 +26,62 @@ type Transcript struct {
 	secrets []string
 	pending map[byte]*bytes.Buffer
 	dropped int
+	limited bool
 }
 
-// NewTranscript returns a transcript that scrubs password and its encoded forms from every line.
-func NewTranscript(password string) *Transcript {
-	t := &Transcript{pending: map[byte]*bytes.Buffer{}}
-	if password != "" {
-		t.secrets = SecretForms(password)
+// NewTranscript returns a transcript that scrubs password and every encoding of it
+// (SecretForms) from every line.
+func NewTranscript(password string, usernames ...string) *Transcript {
+	return &Transcript{pending: map[byte]*bytes.Buffer{}, secrets: SecretForms(password, usernames...)}
+}
+
+// SecretForms lists the byte strings that would reveal password, longest first: the
+// password itself, its IMAP quoted-string form, its base64 form, the PLAIN blobs for
+// each user name, and — for any other encoding that embeds it (LOGIN, PLAIN with another
+// authorisation identity, XOAUTH2 …) — the part of its base64 encoding that depends only
+// on the password, at each of the three byte alignments base64 can put it in.
+func SecretForms(password string, usernames ...string) []string {
+	if password == "" {
+		return nil
 	}
-	return t
+	b64 := base64.StdEncoding.EncodeToString
+	forms := []string{password, b64([]byte(password)), imapQuote(password)}
+	for k := 0; k < 3; k++ {
+		if core := base64Core([]byte(password), k); len(core) >= 4 {
+			forms = append(forms, core)
+		}
+	}
+	for _, u := range usernames {
+		forms = append(forms, b64([]byte("\x00"+u+"\x00"+password)), b64([]byte(u+"\x00"+u+"\x00"+password)))
+	}
+	seen := map[string]bool{}
+	out := forms[:0]
+	for _, f := range forms {
+		if !seen[f] {
+			seen[f] = true
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
 }
 
-// SecretForms lists the byte strings that would reveal password: itself and its base64
-// forms as PLAIN and LOGIN send them (as long as the user name is unknown, the password
-// alone is scrubbed, which also covers any longer string containing it).
-func SecretForms(password string) []string {
-	forms := []string{password, base64.StdEncoding.EncodeToString([]byte(password))}
-	return forms
+// base64Core returns the characters of base64(k bytes + secret) that depend only on
+// secret: every 4-character group whose 3 input bytes all belong to secret. Any base64
+// text that encodes secret at an offset ≡ k (mod 3) contains it.
+func base64Core(secret []byte, k int) string {
+	enc := base64.StdEncoding.EncodeToString(append(make([]byte, k), secret...))
+	first := (k + 2) / 3          // the first group made only of secret bytes
+	last := (k + len(secret)) / 3 // groups before this one are complete
+	if last <= first {
+		return ""
+	}
+	return enc[4*first : 4*last]
+}
+
+// imapQuote is the IMAP quoted-string form of s (RFC 3501: backslash before " and \).
+func imapQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
 
 // SetSecret marks the following client lines as carrying credentials (true) or not.
@@ -119,8 +160,8 @@ func (t *Transcript) emitLocked(dir byte, line string) {
 	if t.secret {
 		if dir == 'C' {
 			line = redactClientLine(line)
-		} else if strings.HasPrefix(line, "334 ") || strings.HasPrefix(line, "+ ") {
-			line = line[:4] + "[challenge]"
+		} else if prefix, ok := challengePrefix(line); ok {
+			line = prefix + "[challenge]"
 		}
 	}
 	prefix := "S:"
@@ -164,6 +205,19 @@ func sanitizeLine(s string) string {
 	}, s)
 }
 
+// challengePrefix recognises a SASL continuation from the server — SMTP "334 …", IMAP and
+// POP3 "+ …" — including the empty forms "334", "+ " and "+" (RFC 3501's empty challenge),
+// and returns the prefix to keep.
+func challengePrefix(line string) (string, bool) {
+	switch {
+	case line == "334" || strings.HasPrefix(line, "334 "):
+		return "334 ", true
+	case line == "+" || strings.HasPrefix(line, "+ "):
+		return "+ ", true
+	}
+	return "", false
+}
+
 // redactClientLine keeps the command words of a credential-bearing line and hides the rest.
 func redactClientLine(line string) string {
 	f := strings.Fields(line)
@@ -198,7 +252,19 @@ func redactClientLine(line string) string {
 	return kept + " [redacted]"
 }
 
-// Wrap returns conn recording into t. Reads are server lines, writes client lines.
+// Reply limits: what one server answer (everything read between two client writes) may
+// hold. Real greetings and capability lists are a few dozen lines; a server that sends
+// more is flooding, and its lines would otherwise pile up in memory.
+const (
+	maxReplyLines = 1000
+	maxReplyBytes = 256 << 10
+)
+
+// ErrReplyTooLarge says a server answer broke the reply limits.
+var ErrReplyTooLarge = fmt.Errorf("%w: a server reply longer than %d lines or %d KiB", ErrLimit, maxReplyLines, maxReplyBytes>>10)
+
+// Wrap returns conn recording into t. Reads are server lines, writes client lines. A
+// server answer that breaks the reply limits fails the read with ErrReplyTooLarge.
 func (t *Transcript) Wrap(conn net.Conn) net.Conn {
 	return &recordedConn{Conn: conn, t: t}
 }
@@ -206,19 +272,49 @@ func (t *Transcript) Wrap(conn net.Conn) net.Conn {
 type recordedConn struct {
 	net.Conn
 	t *Transcript
+	// lines and bytes count what the server sent since the client last wrote.
+	lines, bytes int
 }
 
 func (c *recordedConn) Read(p []byte) (int, error) {
+	if c.lines > maxReplyLines || c.bytes > maxReplyBytes {
+		return 0, ErrReplyTooLarge
+	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.t.record('S', p[:n])
+		c.bytes += n
+		c.lines += bytes.Count(p[:n], []byte{'\n'})
+		if c.lines > maxReplyLines || c.bytes > maxReplyBytes {
+			c.t.limit()
+			return 0, ErrReplyTooLarge
+		}
 	}
 	return n, err
 }
 
 func (c *recordedConn) Write(p []byte) (int, error) {
+	c.lines, c.bytes = 0, 0
 	c.t.record('C', p)
 	return c.Conn.Write(p)
+}
+
+// limit notes that the server broke a safety limit on this probe's connection.
+func (t *Transcript) limit() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !t.limited {
+		t.limited = true
+		t.addLocked("--", "stopped reading: the server's answer broke a safety limit")
+	}
+}
+
+// Limited reports whether the server broke a safety limit (the libraries that read
+// the connection may report that only as a closed connection).
+func (t *Transcript) Limited() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.limited
 }
 
 // prefixConn serves prefix before the connection's own bytes; it lets a library that

@@ -53,8 +53,8 @@ var words = map[Kind]Words{
 	},
 	KindCertNameMismatch: {
 		"Certificate is for another name",
-		"The server's certificate names a different host. Either you are using an alias of the real server name, or someone is in between.",
-		"Use the host name the certificate names (see its names below), which is usually the provider's real server.",
+		"The server's certificate does not name the server you asked for. Either the provider uses another name for this service, or something on this network answers in the real server's place. The name inside the certificate proves nothing: whoever answers chose it.",
+		"Do not log in here. Use the server name your provider publishes (its help pages or your other devices' settings), or another network. Accept this exact certificate only if your provider confirms its fingerprint.",
 	},
 	KindCertUnknownCA: {
 		"Certificate not trusted",
@@ -88,8 +88,8 @@ var words = map[Kind]Words{
 	},
 	KindPlaintextRefused: {
 		"Password not sent unencrypted",
-		"This connection is not encrypted and the server only offers methods that reveal the password, so we did not send it.",
-		"Use an encrypted port. Only if you accept the risk, allow clear-text passwords in the options.",
+		"This connection is not encrypted, so we did not log in. A clear-text login shows your password to anyone on the network; even CRAM-MD5, SCRAM and APOP, which do not send the password itself, reveal an answer from which it can be guessed offline, and an impostor can accept any answer.",
+		"Use an encrypted port. Only for a server that offers no encryption at all, and only if you accept the risk, allow unencrypted logins in the options.",
 	},
 	KindServerTemporary: {
 		"Server said: try later",
@@ -140,6 +140,26 @@ var words = map[Kind]Words{
 		"Sends after checking mail (POP before SMTP)",
 		"The server refuses mail from this network at first, but accepts it for a while after a POP3 login from the same address.",
 		"Set your mail program to check mail before sending (Thunderbird and Outlook have this option), or use a login-based port if the provider offers one.",
+	},
+	KindUntrustedHost: {
+		"Not logged in: server not confirmed",
+		"A source we cannot vouch for named this server (for example a document fetched without encryption, or a DNS record pointing outside your domain). Someone on this network could have planted it, so we checked it without sending your password or anything derived from it.",
+		"If you know this server belongs to your provider, confirm it (in the window, or with --trust-host); otherwise ignore it.",
+	},
+	KindEncryptionExists: {
+		"Not logged in unencrypted: this server offers encryption",
+		"The same server accepts encrypted connections, so a login without encryption is never needed here. A network that hides the encrypted option wants exactly that login.",
+		"Use the encrypted setting (SSL/TLS or STARTTLS). If the encrypted one has a certificate problem, read that diagnosis instead of switching encryption off.",
+	},
+	KindTLSOutdated: {
+		"Outdated encryption",
+		"The server only speaks TLS 1.0 or 1.1, which are no longer considered safe for passwords, so we did not log in over it.",
+		"Ask your provider to enable TLS 1.2 or later; until then use another server or port that offers it.",
+	},
+	KindLimitExceeded: {
+		"Server answer too large",
+		"The server sent more than any mail server needs to (an endless reply, or a login challenge that would take minutes to compute), so we stopped talking to it.",
+		"This is not a normal mail server, or something on this network interferes. Use another port or network.",
 	},
 	KindLoginDisabled: {
 		"Login disabled before encryption",
