@@ -253,8 +253,9 @@ func untrustedHostsWarning(hosts []HostTrust, probes []ProbeResult) string {
 	if len(names) == 0 {
 		return ""
 	}
-	return fmt.Sprintf("Not logged in to %s: no source you can trust names %s. If it belongs to your provider, confirm it (--trust-host %s).",
-		strings.Join(names, ", "), plural(len(names), "this server", "these servers"), names[0])
+	return fmt.Sprintf("Not logged in to %s: no source you can trust names %s. Only if %s to your provider, confirm %s (in the window, or --trust-host %s).",
+		strings.Join(names, ", "), plural(len(names), "this server", "these servers"), plural(len(names), "it belongs", "they belong"),
+		plural(len(names), "it", "them"), strings.Join(names, " --trust-host "))
 }
 
 func plural(n int, one, many string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,6 +26,7 @@ type Net struct {
 	dials   map[string]int        // "host:port" → number of dials
 	dnsRTT  time.Duration         // delay of every DNS answer
 	proxies []*LatencyProxy
+	nextIP  int // the last address Host handed out
 }
 
 // NewNet returns an empty fake network.
@@ -35,14 +37,21 @@ func NewNet() *Net {
 	}
 }
 
-// Host makes name resolve (to 127.0.0.1 unless ips are given).
+// Host makes name resolve to ips, or else to an address of its own in 127.0.0.0/8
+// (each name a different one, like different servers; dials reach the routed listeners
+// whatever the address, and connections report it as their remote address).
 func (n *Net) Host(name string, ips ...string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	name = strings.ToLower(name)
 	if len(ips) == 0 {
-		ips = []string{"127.0.0.1"}
+		if _, ok := n.hosts[name]; ok {
+			return
+		}
+		n.nextIP++
+		ips = []string{fmt.Sprintf("127.0.%d.%d", 1+n.nextIP/250, 1+n.nextIP%250)}
 	}
-	n.hosts[strings.ToLower(name)] = ips
+	n.hosts[name] = ips
 }
 
 // Route makes host:port reach the listener at addr; it also makes host resolve.
@@ -178,8 +187,38 @@ func (n *Net) DialContext(ctx context.Context, network, address string) (net.Con
 		return nil, &net.OpError{Op: "dial", Net: network, Err: &osSyscallError{syscall.ECONNREFUSED}}
 	}
 	var d net.Dialer
-	return d.DialContext(ctx, network, target)
+	c, err := d.DialContext(ctx, network, target)
+	if err != nil {
+		return nil, err
+	}
+	return &virtualConn{Conn: c, remote: n.virtualAddr(host, port)}, nil
 }
+
+// virtualAddr is the address a connection to host:port reports as its remote end: the
+// IP dialled, or the first address the name resolves to.
+func (n *Net) virtualAddr(host, port string) net.Addr {
+	p, _ := strconv.Atoi(port)
+	if ip := net.ParseIP(host); ip != nil {
+		return &net.TCPAddr{IP: ip, Port: p}
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if ips := n.hosts[strings.ToLower(host)]; len(ips) > 0 {
+		if ip := net.ParseIP(ips[0]); ip != nil {
+			return &net.TCPAddr{IP: ip, Port: p}
+		}
+	}
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p}
+}
+
+// virtualConn is a loopback connection that reports the fake network's address of the
+// server it reached.
+type virtualConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c *virtualConn) RemoteAddr() net.Addr { return c.remote }
 
 type osSyscallError struct{ errno syscall.Errno }
 
