@@ -262,25 +262,53 @@ func (o *Options) FindMessage(ctx context.Context, key ProbeKey, login *Login, u
 	if key.Protocol == POP3 {
 		return o.findPOP3(ctx, key, login, username, messageID)
 	}
-	p := o.startProbe(key, login)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()
+	s, err := o.openIMAPInbox(ctx, key, login, username)
+	if err != nil {
+		return false, err
+	}
+	defer s.close()
+	return s.find(messageID)
+}
+
+// imapInbox is one logged-in IMAP session with INBOX selected, which the send test
+// polls instead of logging in again for every look.
+type imapInbox struct {
+	ic  *imapConn
+	key ProbeKey
+}
+
+// openIMAPInbox connects, logs in as username and selects INBOX read-only.
+func (o *Options) openIMAPInbox(ctx context.Context, key ProbeKey, login *Login, username string) (*imapInbox, error) {
+	p := o.startProbe(key, login)
 	ic, f := o.dialIMAP(ctx, p, key)
 	if f != nil {
-		return false, f
+		return nil, f
 	}
-	defer ic.close()
 	one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
 	if f := o.imapLogin(ctx, p, ic, key, one); f != nil {
-		return false, f
+		ic.close()
+		return nil, f
 	}
 	if _, err := ic.client.Select("INBOX", &imap.SelectOptions{ReadOnly: true}).Wait(); err != nil {
-		return false, Classify("select", fmt.Errorf("imap %s:%d: select INBOX: %w", key.Host, key.Port, err))
+		ic.close()
+		return nil, Classify("select", fmt.Errorf("imap %s:%d: select INBOX: %w", key.Host, key.Port, err))
+	}
+	return &imapInbox{ic: ic, key: key}, nil
+}
+
+// find asks the server for news (NOOP) and searches INBOX for the Message-ID.
+func (s *imapInbox) find(messageID string) (bool, error) {
+	if err := s.ic.client.Noop().Wait(); err != nil {
+		return false, Classify("noop", fmt.Errorf("imap %s:%d: noop: %w", s.key.Host, s.key.Port, err))
 	}
 	crit := &imap.SearchCriteria{Header: []imap.SearchCriteriaHeaderField{{Key: "Message-ID", Value: messageID}}}
-	data, err := ic.client.Search(crit, nil).Wait()
+	data, err := s.ic.client.Search(crit, nil).Wait()
 	if err != nil {
-		return false, Classify("search", fmt.Errorf("imap %s:%d: search: %w", key.Host, key.Port, err))
+		return false, Classify("search", fmt.Errorf("imap %s:%d: search: %w", s.key.Host, s.key.Port, err))
 	}
 	return len(data.AllSeqNums()) > 0, nil
 }
+
+func (s *imapInbox) close() { s.ic.close() }

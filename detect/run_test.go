@@ -277,3 +277,33 @@ func TestRunDetectsPOPBeforeSMTP(t *testing.T) {
 		t.Errorf("warnings %q", rep.Warnings)
 	}
 }
+
+// The send test polls one logged-in IMAP session while the message is on its way
+// (delivered 2.5 s after it was accepted): one connection and one login, not one a second.
+func TestSendTestPollsOneSession(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	users := map[string]string{testUser: testPass}
+	im := detecttest.StartIMAP(t, detecttest.IMAPConfig{Mode: "tls", Cert: e.cert(t, detecttest.CertOpts{}), Users: users})
+	late := func(_ string, to []string, data []byte) {
+		time.AfterFunc(2500*time.Millisecond, func() { _ = im.Append(testUser, data) })
+	}
+	s := detecttest.StartSMTP(t, detecttest.SMTPConfig{Mode: "tls", Cert: e.cert(t, detecttest.CertOpts{}), Mechanisms: []string{"PLAIN"}, Users: users, Deliver: late})
+	e.net.Route(testHost, 465, s.Addr)
+	e.net.Route(testHost, 993, im.Addr)
+	opts := e.opts
+	opts.Password = testPass
+	login := testLogin(testPass)
+	rec := Recommendation{
+		Outgoing: &Setting{Protocol: SMTP, Host: testHost, Port: 465, Security: SecurityTLS, Username: testUser, Verified: true},
+		Incoming: &Setting{Protocol: IMAP, Host: testHost, Port: 993, Security: SecurityTLS, Username: testUser, Verified: true},
+	}
+	addr, _ := ParseAddress(testUser)
+	res := opts.sendTest(context.Background(), addr, rec, login)
+	if !res.Found || res.RoundTrip < 2500 {
+		t.Fatalf("send test %+v", res)
+	}
+	if n := e.net.Dials(testHost, 993); n != 1 {
+		t.Errorf("%d IMAP connections while waiting %d ms, want 1", n, res.RoundTrip)
+	}
+}

@@ -39,7 +39,7 @@ func (o *Options) sendTest(ctx context.Context, addr Address, rec Recommendation
 	outKey := ProbeKey{out.Protocol, out.Host, out.Port, out.Security}
 	if err := o.SendMessage(ctx, outKey, login, out.Username, addr.String(), msg); err != nil {
 		res.StuckAt = "sending"
-		res.Error = scrub(err.Error(), SecretForms(login.Password))
+		res.Error = scrub(err.Error(), login.secretForms())
 		return res
 	}
 	res.Sent = true
@@ -47,24 +47,75 @@ func (o *Options) sendTest(ctx context.Context, addr Address, rec Recommendation
 	inKey := ProbeKey{in.Protocol, in.Host, in.Port, in.Security}
 	wait, cancel := context.WithTimeout(ctx, sendTestWait)
 	defer cancel()
-	tick := time.NewTicker(sendTestPoll)
-	defer tick.Stop()
-	for {
-		found, err := o.FindMessage(wait, inKey, login, in.Username, res.MessageID)
+	look := o.mailboxLooker(wait, inKey, login, in.Username)
+	defer look.close()
+	for delay := sendTestPoll; ; {
+		found, err := look.find(res.MessageID)
 		if found {
 			res.Found = true
 			res.RoundTrip = time.Since(start).Milliseconds()
 			return res
 		}
 		if err != nil {
-			res.Error = scrub(err.Error(), SecretForms(login.Password))
+			res.Error = scrub(err.Error(), login.secretForms())
 		}
 		select {
 		case <-wait.Done():
 			res.StuckAt = "delivery: the message was accepted for sending but did not arrive in the mailbox within " + sendTestWait.String()
 			return res
-		case <-tick.C:
+		case <-time.After(delay):
 		}
+		delay = look.next(delay)
+	}
+}
+
+// mailboxLooker looks for the test message. IMAP keeps one logged-in session and asks
+// it again each second (NOOP, SEARCH): one login for the whole wait. A POP3 session
+// never sees mail that arrives after its login (RFC 1939 locks the maildrop), so POP3
+// logs in again, at growing intervals (1, 2, 4, 8 … s: six logins in a minute).
+type mailboxLooker struct {
+	o        *Options
+	ctx      context.Context
+	key      ProbeKey
+	login    *Login
+	username string
+	inbox    *imapInbox
+}
+
+func (o *Options) mailboxLooker(ctx context.Context, key ProbeKey, login *Login, username string) *mailboxLooker {
+	return &mailboxLooker{o: o, ctx: ctx, key: key, login: login, username: username}
+}
+
+func (m *mailboxLooker) find(messageID string) (bool, error) {
+	if m.key.Protocol == POP3 {
+		return m.o.FindMessage(m.ctx, m.key, m.login, m.username, messageID)
+	}
+	if m.inbox == nil {
+		s, err := m.o.openIMAPInbox(m.ctx, m.key, m.login, m.username)
+		if err != nil {
+			return false, err
+		}
+		m.inbox = s
+	}
+	found, err := m.inbox.find(messageID)
+	if err != nil {
+		m.inbox.close() // a broken session is replaced on the next look
+		m.inbox = nil
+	}
+	return found, err
+}
+
+// next is the pause before the following look.
+func (m *mailboxLooker) next(d time.Duration) time.Duration {
+	if m.key.Protocol == POP3 {
+		return min(2*d, 16*time.Second)
+	}
+	return sendTestPoll
+}
+
+func (m *mailboxLooker) close() {
+	if m.inbox != nil {
+		m.inbox.close()
 	}
 }
 

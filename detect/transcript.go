@@ -131,17 +131,24 @@ func (t *Transcript) record(dir byte, p []byte) {
 		buf = &bytes.Buffer{}
 		t.pending[dir] = buf
 	}
+	// A line is kept up to a bound, plus the longest secret, so that a secret starting
+	// before the bound is whole when it is scrubbed (the line is shortened afterwards).
+	limit := maxTranscriptLine * 4
+	if len(t.secrets) > 0 {
+		limit += len(t.secrets[0])
+	}
+	keep := func(b []byte) {
+		if room := limit - buf.Len(); room > 0 {
+			buf.Write(b[:min(len(b), room)])
+		}
+	}
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
-			if buf.Len() < maxTranscriptLine*4 {
-				buf.Write(p)
-			}
+			keep(p)
 			return
 		}
-		if buf.Len() < maxTranscriptLine*4 {
-			buf.Write(p[:i])
-		}
+		keep(p[:i])
 		p = p[i+1:]
 		t.emitLocked(dir, buf.String())
 		buf.Reset()

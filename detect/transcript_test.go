@@ -91,3 +91,87 @@ func TestRecordedConnDirections(t *testing.T) {
 		t.Fatalf("transcript = %q", got)
 	}
 }
+
+// An empty SASL continuation ("+ ", "+", "334") in secret mode used to panic (line[:4]
+// on a 2-byte line), killing the CLI or the window.
+func TestTranscriptEmptyContinuation(t *testing.T) {
+	t.Parallel()
+	for _, line := range []string{"+ ", "+", "334", "334 ", "+ \r", "+OK done"} {
+		tr := NewTranscript("pw")
+		tr.SetSecret(true)
+		tr.record('S', []byte(line+"\r\n"))
+		got := tr.Lines()
+		want := "S: + [challenge]"
+		switch {
+		case strings.HasPrefix(line, "334"):
+			want = "S: 334 [challenge]"
+		case line == "+OK done":
+			want = "S: +OK done"
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Errorf("%q: got %q, want %q", line, got, want)
+		}
+	}
+}
+
+// Every encoding that embeds the password is scrubbed, for every user name and at every
+// base64 alignment: PLAIN blobs (with and without an authorisation identity), LOGIN,
+// an XOAUTH2-like blob, a server echoing the client's blob, IMAP's quoted form.
+func TestSecretFormsCoverEveryEncoding(t *testing.T) {
+	t.Parallel()
+	const pw = `pa"ss\word-1234`
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	users := []string{"me@example.test", "me"}
+	for _, leak := range []string{
+		pw,
+		b64(pw),
+		b64("\x00me@example.test\x00" + pw),
+		b64("me\x00me\x00" + pw),
+		b64("admin\x00me\x00" + pw),       // another authorisation identity
+		b64("x\x00someone-else\x00" + pw), // a user name we never tried
+		b64("user=me\x01auth=Basic " + pw + "\x01\x01"),       // the password inside another blob
+		"535 5.7.8 echo " + b64("\x00me\x00"+pw) + " bad",     // a server echoing the blob
+		`A1 LOGIN me "pa\"ss\\word-1234"`,                     // IMAP quoted string
+		b64("ab" + pw + "tail"), b64("a" + pw), b64(pw + "z"), // every alignment
+	} {
+		tr := NewTranscript(pw, users...)
+		tr.record('S', []byte(leak+"\r\n"))
+		got := strings.Join(tr.Lines(), "\n")
+		for _, f := range []string{pw, b64(pw), `pa\"ss\\word-1234`} {
+			if strings.Contains(got, f) {
+				t.Errorf("%q: %q survived: %s", leak, f, got)
+			}
+		}
+		if !strings.Contains(got, "[redacted]") {
+			t.Errorf("%q: nothing redacted: %s", leak, got)
+		}
+	}
+}
+
+// FuzzTranscriptSecretMode feeds arbitrary server and client bytes through a transcript
+// in secret mode: it must never panic, never keep the password, and keep lines bounded.
+func FuzzTranscriptSecretMode(f *testing.F) {
+	f.Add([]byte("+ \r\n"), []byte("AUTH PLAIN AHBhc3M=\r\n"), "pass1234")
+	f.Add([]byte("334\r\n+\r\n"), []byte("\r\n"), "x")
+	f.Add([]byte("+OK\r\n+ PDE+\r\n"), []byte("A1 AUTHENTICATE CRAM-MD5\r\n"), "sekrit")
+	f.Fuzz(func(t *testing.T, server, client []byte, pw string) {
+		if len(pw) < 4 || strings.ContainsAny(pw, "\r\n") {
+			return
+		}
+		tr := NewTranscript(pw, "me")
+		tr.SetSecret(true)
+		tr.record('S', server)
+		tr.record('C', client)
+		tr.record('C', []byte("PASS "+pw+"\r\n"))
+		tr.SetSecret(false)
+		tr.record('S', server)
+		for _, l := range tr.Lines() {
+			if strings.Contains(l, pw) {
+				t.Fatalf("password kept in %q", l)
+			}
+			if len(l) > maxTranscriptLine*3+64 {
+				t.Fatalf("line of %d bytes", len(l))
+			}
+		}
+	})
+}
