@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // Network-check timing: each connect attempt, the port-25 early decision after a
@@ -135,11 +137,11 @@ func (o *Options) netTargets(hosts []string) []netTarget {
 			continue
 		}
 		seen[h] = true
-		t := netTarget{host: h, ports: outboundPorts, expect: registrable(h)}
+		t := netTarget{host: h, ports: outboundPorts, expect: trust.Registrable(h)}
 		if p := o.Providers.ByServer(h); p != nil {
 			t.accept = append(append(append([]string(nil), p.Domains...), p.MXSuffixes...), p.BannerSuffixes...)
 			for _, s := range p.Servers {
-				t.accept = append(t.accept, registrable(s.Host))
+				t.accept = append(t.accept, trust.Registrable(s.Host))
 			}
 		}
 		out = append(out, t)
@@ -154,15 +156,6 @@ func (o *Options) netTargets(hosts []string) []netTarget {
 		}
 	}
 	return out
-}
-
-// registrable approximates the domain a host's banner should name: its last two labels.
-func registrable(host string) string {
-	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
-	if len(labels) <= 2 {
-		return host
-	}
-	return strings.Join(labels[len(labels)-2:], ".")
 }
 
 // observePorts dials every target port at once (bounded), reads the SMTP banner on 25,
@@ -241,11 +234,15 @@ func (o *Options) observe(ctx context.Context, t netTarget, port int) PortObserv
 	}
 	defer conn.Close()
 	ob.Status = PortOpen
-	if port == 25 {
+	// Port 25 is what is judged; the clear-text greeting of the same host's submission
+	// ports says what the real server calls itself, for comparison.
+	if port == 25 || port == 587 || port == 2525 {
 		ob.Banner, ob.STARTTLS = readSMTPGreeting(ctx, conn)
 		if f := strings.Fields(strings.TrimPrefix(ob.Banner, "220")); len(f) > 0 {
 			ob.BannerHost = strings.ToLower(strings.TrimPrefix(f[0], "-"))
 		}
+	}
+	if port == 25 {
 		ob.PeerName = o.reverseName(ctx, conn.RemoteAddr())
 	}
 	return ob
@@ -313,17 +310,17 @@ func Port25Verdict(obs []PortObservation) (string, []string) {
 	}
 	sort.Strings(hosts)
 
-	// Something answered on 25: is it the server we asked for?
-	banners := map[string][]string{}
+	// Something answered on 25: is it the server we asked for? Only real evidence counts:
+	// an answer that is no SMTP greeting; a greeting that names none of the host's domain,
+	// its provider, the answering address's reverse name or what the host's own other
+	// ports greet as; STARTTLS missing where it is known; unrelated hosts (different
+	// registrable domains) answering with the very same greeting. Several names of one
+	// domain reaching one server and greeting alike is normal.
+	others := otherGreetings(obs)
 	var open []PortObservation
 	for _, h := range hosts {
-		ob := p25[h]
-		if ob.Status != PortOpen {
-			continue
-		}
-		open = append(open, ob)
-		if ob.Banner != "" {
-			banners[ob.Banner] = append(banners[ob.Banner], h)
+		if ob := p25[h]; ob.Status == PortOpen {
+			open = append(open, ob)
 		}
 	}
 	if len(open) > 0 {
@@ -331,18 +328,18 @@ func Port25Verdict(obs []PortObservation) (string, []string) {
 			switch {
 			case ob.BannerHost == "" || !strings.HasPrefix(ob.Banner, "220"):
 				evidence = append(evidence, fmt.Sprintf("%s:25 answered %q instead of an SMTP greeting", ob.Host, clip(ob.Banner)))
-			case ob.Expect != "" && !genuineGreeting(ob):
-				evidence = append(evidence, fmt.Sprintf("%s:25 greeted as %s, not as a host of %s", ob.Host, ob.BannerHost, ob.Expect))
+			case ob.Expect != "" && !genuineGreeting(ob, others[ob.Host]):
+				e := fmt.Sprintf("%s:25 greeted as %s, not as a host of %s", ob.Host, ob.BannerHost, ob.Expect)
+				if o := others[ob.Host]; len(o) > 0 {
+					e += fmt.Sprintf(" (its port %d greets as %s)", o[0].Port, o[0].BannerHost)
+				}
+				evidence = append(evidence, e)
 			}
 			if ob.KnownSTARTTLS && !ob.STARTTLS {
 				evidence = append(evidence, fmt.Sprintf("%s is known to offer STARTTLS on 25, but the answer lacked it", ob.Host))
 			}
 		}
-		for b, hs := range banners {
-			if len(hs) > 1 {
-				evidence = append(evidence, fmt.Sprintf("%s all gave the same greeting %q", strings.Join(hs, ", "), clip(b)))
-			}
-		}
+		evidence = append(evidence, unrelatedAlike(open)...)
 		if len(evidence) > 0 {
 			sort.Strings(evidence)
 			return Port25Intercepted, evidence
@@ -383,13 +380,53 @@ func Port25Verdict(obs []PortObservation) (string, []string) {
 	return Port25Unknown, []string{"no host answered on any port to compare with: offline, or everything is filtered"}
 }
 
+// otherGreetings collects, per host, the clear-text greetings of its ports other than 25.
+func otherGreetings(obs []PortObservation) map[string][]PortObservation {
+	out := map[string][]PortObservation{}
+	for _, ob := range obs {
+		if ob.Port != 25 && ob.Status == PortOpen && ob.BannerHost != "" && strings.HasPrefix(ob.Banner, "220") {
+			out[ob.Host] = append(out[ob.Host], ob)
+		}
+	}
+	return out
+}
+
+// unrelatedAlike reports identical port-25 greetings from hosts of different registrable
+// domains: servers of unrelated providers never greet byte for byte alike, an
+// intercepting proxy answering for all of them does.
+func unrelatedAlike(open []PortObservation) []string {
+	byBanner := map[string][]PortObservation{}
+	for _, ob := range open {
+		if ob.Banner != "" {
+			byBanner[ob.Banner] = append(byBanner[ob.Banner], ob)
+		}
+	}
+	var evidence []string
+	for banner, group := range byBanner {
+		domains := map[string]bool{}
+		var hosts []string
+		for _, ob := range group {
+			domains[trust.Registrable(ob.Host)] = true
+			hosts = append(hosts, ob.Host)
+		}
+		if len(domains) > 1 {
+			sort.Strings(hosts)
+			evidence = append(evidence, fmt.Sprintf("%s, of unrelated domains, all gave the same greeting %q", strings.Join(hosts, ", "), clip(banner)))
+		}
+	}
+	return evidence
+}
+
 // genuineGreeting reports whether the greeting's host name belongs to the target: its
-// domain, the host itself, the provider's known domains, or the reverse name of the
-// address that answered.
-func genuineGreeting(ob PortObservation) bool {
+// domain, the host itself, the provider's known domains, the reverse name of the address
+// that answered, or the name the host's own other ports greet as.
+func genuineGreeting(ob PortObservation, others []PortObservation) bool {
 	names := append([]string{ob.Expect, ob.Host}, ob.Accept...)
 	if ob.PeerName != "" {
-		names = append(names, ob.PeerName, registrable(ob.PeerName))
+		names = append(names, ob.PeerName, trust.Registrable(ob.PeerName))
+	}
+	for _, o := range others {
+		names = append(names, o.BannerHost, trust.Registrable(o.BannerHost))
 	}
 	for _, n := range names {
 		if n != "" && nameMatches(ob.BannerHost, n) {

@@ -118,6 +118,45 @@ func TestCheckNetworkVerdicts(t *testing.T) {
 		},
 		{name: "unknown: nothing to compare", want: Port25Unknown, wantWords: "no host was tried"},
 		{
+			name: "open: smtp., mail. and the bare domain all reach one server", targets: []string{"smtp.example.test", "mail.example.test", "example.test"},
+			setup: func(t *testing.T, n *detecttest.Net) {
+				g := smtpGreeter(t, "mail.example.test", true)
+				for _, h := range []string{"smtp.example.test", "mail.example.test", "example.test"} {
+					n.Route(h, 25, g)
+				}
+			},
+			want: Port25Open,
+		},
+		{
+			name: "open: a hosted domain greets as its hoster on every port", targets: []string{"smtp.shop.test"},
+			setup: func(t *testing.T, n *detecttest.Net) {
+				g := smtpGreeter(t, "mx3.hoster.test", true)
+				n.Route("smtp.shop.test", 25, g)
+				n.Route("smtp.shop.test", 587, g)
+			},
+			want: Port25Open,
+		},
+		{
+			name: "intercepted: port 25 greets unlike the host's own 587", targets: []string{"smtp.shop.test"},
+			setup: func(t *testing.T, n *detecttest.Net) {
+				n.Route("smtp.shop.test", 25, smtpGreeter(t, "proxy.hotel-isp.test", true))
+				n.Route("smtp.shop.test", 587, smtpGreeter(t, "mx3.hoster.test", true))
+			},
+			want: Port25Intercepted, wantWords: "its port 587 greets as mx3.hoster.test",
+		},
+		{
+			name: "intercepted: unrelated reference hosts greet alike", refs: []ReferenceHost{
+				{Host: "mx.bigmail.test", Ports: []int{25}, BannerSuffix: "bigmail.test"},
+				{Host: "mx.othermail.test", Ports: []int{25}, BannerSuffix: "othermail.test"}},
+			providers: []Provider{{ID: "x", BannerSuffixes: []string{"relay.test"}}},
+			setup: func(t *testing.T, n *detecttest.Net) {
+				g := smtpGreeter(t, "mx.bigmail.test", true)
+				n.Route("mx.bigmail.test", 25, g)
+				n.Route("mx.othermail.test", 25, g)
+			},
+			want: Port25Intercepted, wantWords: "of unrelated domains, all gave the same greeting",
+		},
+		{
 			name: "open: a provider greeting under its known banner domain", targets: []string{"smtp-mail.outlook.com"},
 			providers: []Provider{{ID: "outlook", Domains: []string{"outlook.com"}, BannerSuffixes: []string{"office365.com"},
 				Servers: []ProviderServer{{Protocol: SMTP, Host: "smtp-mail.outlook.com", Port: 587, Security: SecurityStartTLS}}}},
