@@ -18,16 +18,19 @@ import (
 )
 
 // TestProbeRealServers runs `mailsetup probe --dns --ca` against real Postfix and
-// Dovecot on loopback: the modern setup must be verified over TLS, the legacy one with
-// CRAM-MD5 on clear-text ports without any consent to send the password in clear.
+// Dovecot on loopback: the modern setup must be verified over TLS; the legacy one (no
+// TLS at all) gets no login without consent — not even CRAM-MD5, whose answer can be
+// cracked offline — and with --allow-plaintext is verified by CRAM-MD5.
 func TestProbeRealServers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		setup realmail.Setup
-		args  []string
-		check func(t *testing.T, s *realmail.Servers, rep *detect.Report)
+		name     string
+		setup    realmail.Setup
+		args     []string
+		wantCode int
+		check    func(t *testing.T, s *realmail.Servers, rep *detect.Report)
 	}{
-		{setup: realmail.Modern, args: []string{"--send-test"}, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
+		{name: "modern", setup: realmail.Modern, args: []string{"--send-test"}, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
 			o, in := rep.Recommended.Outgoing, rep.Recommended.Incoming
 			if o == nil || o.Host != s.Host || o.Port != s.Ports["submissions"] || o.Security != detect.SecurityTLS || !o.Verified {
 				t.Errorf("outgoing = %+v, want %s:%d tls verified", o, s.Host, s.Ports["submissions"])
@@ -63,7 +66,17 @@ func TestProbeRealServers(t *testing.T) {
 				}
 			}
 		}},
-		{setup: realmail.Legacy, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
+		{name: "legacy", setup: realmail.Legacy, wantCode: ExitNotFound, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
+			for _, p := range rep.Probes {
+				if p.LoginAttempts > 0 {
+					t.Errorf("%s %s:%d %s: %d logins without consent on a server without encryption", p.Protocol, p.Host, p.Port, p.Security, p.LoginAttempts)
+				}
+				if p.Security == detect.SecurityNone && p.Status == detect.StatusOK && p.Relay == "" {
+					t.Errorf("%s:%d none is %s, want plaintext_refused", p.Host, p.Port, p.Status)
+				}
+			}
+		}},
+		{name: "legacy-consent", setup: realmail.Legacy, args: []string{"--allow-plaintext"}, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
 			o, in := rep.Recommended.Outgoing, rep.Recommended.Incoming
 			if o == nil || o.Security != detect.SecurityNone || o.Auth != "CRAM-MD5" || !o.Verified {
 				t.Errorf("outgoing = %+v, want CRAM-MD5 on a clear port, verified", o)
@@ -73,13 +86,13 @@ func TestProbeRealServers(t *testing.T) {
 			}
 			for _, p := range rep.Probes {
 				if p.Verified && p.AuthUsed != "CRAM-MD5" {
-					t.Errorf("%s:%d logged in with %s: a clear-text password was sent without consent", p.Host, p.Port, p.AuthUsed)
+					t.Errorf("%s:%d logged in with %s although CRAM-MD5 was offered", p.Host, p.Port, p.AuthUsed)
 				}
 			}
 		}},
 	}
 	for _, tt := range tests {
-		t.Run(string(tt.setup), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			domain := string(tt.setup) + ".test"
 			pass := "Real-" + string(tt.setup) + "-Pa55"
@@ -95,8 +108,8 @@ func TestProbeRealServers(t *testing.T) {
 			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 				t.Fatalf("exit %d, no JSON: %v\n%s\n%s", code, err, out.String(), errb.String())
 			}
-			if code != ExitOK {
-				t.Errorf("exit %d, want 0", code)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d", code, tt.wantCode)
 			}
 			tt.check(t, s, &rep)
 			all := out.String() + errb.String()

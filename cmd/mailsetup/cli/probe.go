@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -15,12 +16,13 @@ import (
 	"time"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // probeUsage is the synopsis of the probe subcommand; its flag names are a contract.
 const probeUsage = `usage: mailsetup probe [--password-stdin] [--username NAME] [--json] [--dns HOST:PORT]
                        [--ca FILE] [--timeout DURATION] [--allow-plaintext] [--send-test]
-                       [--pop3] [--accept-cert SHA256] ADDRESS`
+                       [--pop3] [--accept-cert HOST=SHA256] [--trust-host HOST] ADDRESS`
 
 // Probe runs `mailsetup probe`: discovery, the matrix, diagnosis and the recommendation.
 func Probe(ctx context.Context, args []string, env Env) int {
@@ -37,8 +39,10 @@ func Probe(ctx context.Context, args []string, env Env) int {
 		sendTest       = fs.Bool("send-test", false, "send a real test message to the address itself and look for it")
 		preferPOP3     = fs.Bool("pop3", false, "prefer POP3 over IMAP for incoming mail")
 		acceptCert     multiFlag
+		trustHosts     multiFlag
 	)
-	fs.Var(&acceptCert, "accept-cert", "accept this exact certificate (SHA-256 fingerprint, hex) although it fails verification")
+	fs.Var(&acceptCert, "accept-cert", "accept this exact certificate for this server although it fails verification: HOST=SHA256 (a bare SHA256 applies to the servers of the address's own domain only)")
+	fs.Var(&trustHosts, "trust-host", "let this server receive a login although no trusted source names it (repeatable)")
 	positional, err := parseInterleaved(fs, args)
 	if err != nil {
 		return badInput(env, err, probeUsage)
@@ -60,7 +64,11 @@ func Probe(ctx context.Context, args []string, env Env) int {
 	opts.SendTest = *sendTest
 	opts.PreferPOP3 = *preferPOP3
 	opts.Timeout = *timeout
+	if err := validateAcceptCerts(acceptCert); err != nil {
+		return badInput(env, err, probeUsage)
+	}
 	opts.AcceptFingerprints = acceptCert
+	opts.TrustHosts = trustHosts
 	if err := applyNetworkFlags(&opts, *dns, *caFile); err != nil {
 		return badInput(env, err, "")
 	}
@@ -102,15 +110,34 @@ func ExitCode(rep *detect.Report) int {
 	return ExitNotFound
 }
 
-// applyNetworkFlags points DNS at --dns and adds the --ca roots.
+// validateAcceptCerts checks each --accept-cert value: HOST=SHA256 or a bare SHA256,
+// the fingerprint as 64 hex digits (colons allowed).
+func validateAcceptCerts(values []string) error {
+	for _, v := range values {
+		host, fp, bound := strings.Cut(v, "=")
+		if !bound {
+			fp, host = host, ""
+		}
+		hexfp := strings.ReplaceAll(strings.TrimSpace(fp), ":", "")
+		if _, err := hex.DecodeString(hexfp); err != nil || len(hexfp) != 64 {
+			return fmt.Errorf("--accept-cert %q: want HOST=SHA256 with the certificate's SHA-256 fingerprint in hex (the report's cert.sha256)", v)
+		}
+		if bound && !trust.IsHostName(host) {
+			return fmt.Errorf("--accept-cert %q: %q is not a server name", v, host)
+		}
+	}
+	return nil
+}
+
+// applyNetworkFlags points DNS at --dns and adds the --ca roots. --dns replaces only
+// the resolver: the engine's own dialer (every address, happy eyeballs, one lookup per
+// name per run) resolves through it, exactly as in a run without the flag.
 func applyNetworkFlags(opts *detect.Options, dns, caFile string) error {
 	if dns != "" {
 		if _, _, err := net.SplitHostPort(dns); err != nil {
 			return fmt.Errorf("--dns %q: want HOST:PORT: %w", dns, err)
 		}
-		r := detect.DNSResolver(dns)
-		opts.Resolver = r
-		opts.Dialer = &net.Dialer{Resolver: r, Timeout: opts.Timeout, KeepAlive: -1}
+		opts.Resolver = detect.DNSResolver(dns)
 	}
 	if caFile != "" {
 		certs, err := detect.LoadCAFile(caFile)
@@ -190,6 +217,23 @@ func PrintReport(w io.Writer, rep *detect.Report) {
 		fmt.Fprintf(w, " (%s)", strings.Join(rep.Network.Port25Evidence, "; "))
 	}
 	fmt.Fprintln(w)
+
+	var untrusted []detect.HostTrust
+	for _, h := range rep.Hosts {
+		if !h.Trusted {
+			untrusted = append(untrusted, h)
+		}
+	}
+	if len(untrusted) > 0 {
+		fmt.Fprintln(w, "\nNot trusted with a login (probed without your password; confirm with --trust-host HOST):")
+		for _, h := range untrusted {
+			via := ""
+			if h.Via != "" {
+				via = " [" + h.Via + "]"
+			}
+			fmt.Fprintf(w, "  %s: %s%s\n", h.Host, h.Why, via)
+		}
+	}
 
 	fmt.Fprintln(w, "\nDiscovery:")
 	for _, s := range rep.Discovery {

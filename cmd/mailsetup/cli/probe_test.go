@@ -75,6 +75,16 @@ func TestProbeCommand(t *testing.T) {
 		{name: "missing ca file", args: []string{"--ca", "/nonexistent.pem", demoUser}, wantCode: ExitBadInput},
 		{name: "empty password on stdin", args: []string{"--password-stdin", demoUser}, stdin: "\n", wantCode: ExitBadInput},
 		{name: "send test without password", args: []string{"--send-test", demoUser}, wantCode: ExitBadInput},
+		{name: "accept-cert: not a fingerprint", args: []string{"--accept-cert", "smtp.demo.test=abc", demoUser}, wantCode: ExitBadInput},
+		{name: "accept-cert: not a server name", args: []string{"--accept-cert", "10.0.0.1=" + strings.Repeat("ab", 32), demoUser}, wantCode: ExitBadInput},
+		{name: "accept-cert: host and fingerprint", args: []string{"--accept-cert", "smtp.demo.test=" + strings.Repeat("AB:", 31) + "AB", demoUser}, wantCode: ExitOK},
+		{name: "trust-host: an IP address cannot be trusted", args: []string{"--trust-host", "192.168.1.1", demoUser}, wantCode: ExitBadInput,
+			check: func(t *testing.T, _, errOut string) {
+				if !strings.Contains(errOut, "not a server name") {
+					t.Errorf("stderr = %q", errOut)
+				}
+			}},
+		{name: "username with a line break", args: []string{"--username", "me\r\nQUIT", demoUser}, wantCode: ExitBadInput},
 		{name: "send test", args: []string{"--send-test", "--password-stdin", "--json", demoUser}, stdin: demoPass, wantCode: ExitOK,
 			check: func(t *testing.T, out, _ string) {
 				var rep detect.Report
@@ -101,6 +111,45 @@ func TestProbeCommand(t *testing.T) {
 				tt.check(t, out.String(), errb.String())
 			}
 		})
+	}
+}
+
+// A domain whose SRV records point to another domain's servers: no login there until
+// the user names them with --trust-host.
+func TestProbeTrustHost(t *testing.T) {
+	t.Parallel()
+	w := detecttest.StartWorld(t, "demo.test", demoUser, demoPass)
+	w.Net.SRV("submissions", "shop.test", "smtp.demo.test", 465)
+	w.Net.SRV("imaps", "shop.test", "imap.demo.test", 993)
+	base := detect.Options{Dialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert}, SkipNetwork: true}
+	run := func(args ...string) (int, *detect.Report, string) {
+		var out, errb bytes.Buffer
+		env := Env{Stdin: strings.NewReader(demoPass), Stdout: &out, Stderr: &errb, Base: base}
+		code := Main(context.Background(), append([]string{"probe", "--password-stdin", "--username", demoUser}, args...), env)
+		var rep detect.Report
+		if strings.Contains(strings.Join(args, " "), "--json") {
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, out.String())
+			}
+		}
+		return code, &rep, out.String()
+	}
+	code, rep, _ := run("--json", "me@shop.test")
+	if code != ExitNotFound {
+		t.Fatalf("without --trust-host: exit %d", code)
+	}
+	for _, p := range rep.Probes {
+		if p.Host == "smtp.demo.test" && p.Port == 465 && p.Security == detect.SecurityTLS && p.Status != detect.StatusUntrustedHost {
+			t.Errorf("465: %s", p.Status)
+		}
+	}
+	_, _, human := run("me@shop.test")
+	if !strings.Contains(human, "Not trusted with a login") || !strings.Contains(human, "smtp.demo.test: A DNS service record points to it") {
+		t.Errorf("human output does not explain the untrusted servers:\n%s", human)
+	}
+	code, rep, _ = run("--json", "--trust-host", "smtp.demo.test", "--trust-host", "imap.demo.test", "me@shop.test")
+	if code != ExitOK || rep.Recommended.Outgoing == nil || !rep.Recommended.Outgoing.Verified {
+		t.Fatalf("with --trust-host: exit %d, outgoing %+v", code, rep.Recommended.Outgoing)
 	}
 }
 
