@@ -43,6 +43,8 @@ type request struct {
 	preferPOP3     bool
 	allowPlaintext bool
 	caFile         string
+	// trustHosts are servers the user confirmed in this session (never stored).
+	trustHosts []string
 }
 
 type accountScreen struct {
@@ -74,8 +76,8 @@ func (u *UI) showAccount(message string) {
 	if u.app.Preferences().Bool(prefPreferPOP3) {
 		s.incoming.SetSelected(s.incoming.Options[1])
 	}
-	s.plaintext = widget.NewCheck("Allow sending my password unencrypted", nil)
-	plainHelp := widget.NewLabel("Off by default. When on, the password may cross the network in clear text on servers that offer no encryption — anyone on this network could read it. Login methods that never reveal the password (CRAM-MD5) are used without asking.")
+	s.plaintext = widget.NewCheck("Allow logging in without encryption, on servers that offer no encryption at all", nil)
+	plainHelp := widget.NewLabel("Off by default. When on, and only for a server that offers no encryption on any port, we log in on an unencrypted connection: anyone on this network could read the password, or (with CRAM-MD5, SCRAM or APOP) record an answer from which it can be guessed. A server that offers encryption never gets an unencrypted login, whatever this says.")
 	plainHelp.Wrapping = fyne.TextWrapWord
 	plainHelp.Importance = widget.LowImportance
 	s.caLabel = widget.NewLabel("No extra certificate authority")
@@ -127,6 +129,7 @@ func (u *UI) showAccount(message string) {
 	if u.cfg.Demo {
 		s.address.SetText(u.cfg.DemoAddress)
 		s.password.SetText(u.cfg.DemoPassword)
+		s.username.SetText(u.cfg.DemoUsername)
 	}
 
 	title := widget.NewLabelWithStyle("Make your mail work", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

@@ -42,6 +42,10 @@ type Config struct {
 	Demo         bool
 	DemoAddress  string
 	DemoPassword string
+	// DemoUsername, when set, prefills the advanced user-name field (the hosted-domain demo).
+	DemoUsername string
+	// DemoDomain names whose servers run on this computer, for the banner.
+	DemoDomain string
 	// Version is shown in the about box.
 	Version string
 	// OnStarted is called once the first frame is up (timing in the smoke test).
@@ -71,6 +75,11 @@ type UI struct {
 	result *resultScreen
 	// quit closes the app (QuitAfterResult); tests replace it.
 	quit func()
+	// lastReq is the running or last check's request, kept in memory only, so that a
+	// confirmed server can be checked again without asking for the password again.
+	lastReq *request
+	// consent is the open confirmation of an untrusted server (for tests).
+	consent dialog.Dialog
 }
 
 // New builds the window on a.
@@ -120,7 +129,11 @@ func Main(cfg Config) {
 func (u *UI) setContent(name string, c fyne.CanvasObject) {
 	u.screen = name
 	if u.cfg.Demo {
-		banner := widget.NewLabel("Demo mode: the servers of " + domainOf(u.cfg.DemoAddress) + " run on this computer; every result below is a real check against them.")
+		d := u.cfg.DemoDomain
+		if d == "" {
+			d = domainOf(u.cfg.DemoAddress)
+		}
+		banner := widget.NewLabel("Demo mode: the servers of " + d + " run on this computer; every result below is a real check against them.")
 		banner.Importance = widget.WarningImportance
 		banner.Wrapping = fyne.TextWrapWord
 		c = container.NewBorder(banner, nil, nil, nil, c)

@@ -67,6 +67,8 @@ func (u *UI) startCheck(req request) {
 	opts.Username = req.username
 	opts.PreferPOP3 = req.preferPOP3
 	opts.AllowPlaintext = req.allowPlaintext
+	opts.TrustHosts = append(append([]string(nil), opts.TrustHosts...), req.trustHosts...)
+	u.lastReq = &req
 	if req.caFile != "" {
 		certs, err := detect.LoadCAFile(req.caFile)
 		if err != nil {
@@ -324,6 +326,7 @@ var statusRank = map[detect.Status]int{
 	detect.StatusOK: 0, detect.StatusAuthFailed: 1, detect.StatusPlaintextRefused: 2, detect.StatusAuthUnavailable: 3,
 	detect.StatusCertInvalid: 4, detect.StatusTLSFailed: 5, detect.StatusProtocolError: 6, detect.StatusTimeout: 7,
 	detect.StatusSkipped: 8, detect.StatusUnreachable: 9, detect.StatusRefused: 10, detect.StatusDNSFailed: 11,
+	detect.StatusUntrustedHost: 1, // the reason nothing was tried there: tell it first
 }
 
 func bestResult(rs []detect.ProbeResult) detect.ProbeResult {
@@ -367,6 +370,8 @@ func statusLook(r detect.ProbeResult) (string, fyne.Resource, widget.Importance)
 		return "closed", theme.CancelIcon(), widget.LowImportance
 	case detect.StatusSkipped:
 		return "blocked here", theme.CancelIcon(), widget.WarningImportance
+	case detect.StatusUntrustedHost:
+		return "not trusted", theme.WarningIcon(), widget.WarningImportance
 	case detect.StatusDNSFailed:
 		return "no such server", theme.CancelIcon(), widget.LowImportance
 	case detect.StatusUnreachable:

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -262,4 +263,79 @@ func TestAutoStartReportsAndQuits(t *testing.T) {
 	if u.screen != "account" {
 		t.Errorf("AutoStart outside demo mode started a check (screen %s)", u.screen)
 	}
+}
+
+// A server that only an SRV record outside the address's domain names gets no password
+// until the user confirms it in the dialog, which names the server, where its name came
+// from and whose certificate it holds; yes checks again and logs in there.
+func TestFlowConfirmUntrustedServer(t *testing.T) {
+	u, w := newTestUI(t)
+	w.Net.SRV("submissions", "shop.test", "smtp.demo.test", 465)
+	w.Net.SRV("imaps", "shop.test", "imap.demo.test", 993)
+	fill(u, "me@shop.test", pass)
+	test.Type(u.acct.username, user)
+	test.Tap(u.acct.check)
+	if u.screen != "result" {
+		t.Fatalf("screen %s", u.screen)
+	}
+	texts := allText(u)
+	for _, want := range []string{"Servers we did not log in to", "smtp.demo.test: A DNS service record points to it", "Check imap.demo.test, smtp.demo.test with my password…"} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("result lacks %q:\n%s", want, texts)
+		}
+	}
+	if u.consent == nil {
+		t.Fatal("nothing worked, but no confirmation was asked")
+	}
+	top := u.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("the confirmation is not shown")
+	}
+	dialogText := textsOf(top)
+	for _, want := range []string{"Log in to imap.demo.test, smtp.demo.test?", "did not send your password there", "(_imaps._tcp.shop.test)",
+		"(_submissions._tcp.shop.test)", "Certificate: for smtp.demo.test, imap.demo.test, pop.demo.test", "Fingerprint (SHA-256): "} {
+		if !strings.Contains(dialogText, want) {
+			t.Errorf("dialog lacks %q:\n%s", want, dialogText)
+		}
+	}
+	if !tapButton(top, "Yes, my provider's") {
+		t.Fatalf("no yes button in:\n%s", dialogText)
+	}
+	if u.screen != "result" || u.result.fields["incoming server"] != "imap.demo.test" || u.result.fields["outgoing server"] != "smtp.demo.test" {
+		t.Fatalf("after confirming: incoming %q outgoing %q", u.result.fields["incoming server"], u.result.fields["outgoing server"])
+	}
+	if got := u.app.Preferences().String("trust_hosts"); got != "" {
+		t.Errorf("a confirmation was stored: %q", got)
+	}
+}
+
+// tapButton taps the first button under o whose text is label.
+func tapButton(o fyne.CanvasObject, label string) bool {
+	var found *widget.Button
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if found != nil {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Button:
+			if w.Text == label {
+				found = w
+			}
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	if found == nil {
+		return false
+	}
+	test.Tap(found)
+	return true
 }

@@ -64,6 +64,10 @@ func (u *UI) showResult(rep *detect.Report) {
 			box.Add(widget.NewLabel(settingLine(a)))
 		}
 	}
+	untrusted := groupByCertificate(untrustedServers(rep))
+	if len(untrusted) > 0 {
+		box.Add(u.untrustedSection(rep, untrusted))
+	}
 	if rec.Outgoing == nil || rec.Incoming == nil {
 		box.Add(widget.NewLabelWithStyle("What went wrong", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, p := range failureExamples(rep) {
@@ -97,6 +101,10 @@ func (u *UI) showResult(rep *detect.Report) {
 	}
 	box.Add(container.NewHBox(copyAll, details, again))
 	u.setContent("result", container.NewPadded(container.NewVScroll(box)))
+	// Nothing works, but a server we may not vouch for answered: ask at once.
+	if len(untrusted) > 0 && (rec.Outgoing == nil || rec.Incoming == nil) && rep.Meta.PasswordUsed {
+		u.confirmServers(rep, untrusted[0])
+	}
 }
 
 // exportButtons are the export formats the result screen offers.

@@ -21,6 +21,10 @@ const (
 	demoAddress  = "you@demo.example"
 	demoPassword = "demo-password"
 	demoRTT      = 60 * time.Millisecond
+	// hostedDomain is a second demo domain whose DNS service records point to the servers
+	// of demoDomain: no trusted source names them for it, so the window asks before it
+	// logs in there (MAILSETUP_DEMO_ACCOUNT=hosted prefills it).
+	hostedDomain = "hosted.example"
 )
 
 // runWindow opens the GUI; --demo first starts the demo servers.
@@ -56,7 +60,16 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		// IPDialer: the demo resolves and dials through the engine's real path.
 		cfg.Base = detect.Options{Providers: db, IPDialer: w.Net, Resolver: w.Net,
 			ExtraRoots: []*x509.Certificate{w.CA.Cert}, CaptivePortalURL: "off", Timeout: 5 * time.Second}
-		cfg.Demo, cfg.DemoAddress, cfg.DemoPassword = true, demoAddress, demoPassword
+		for _, srv := range []struct {
+			service, host string
+			port          int
+		}{{"submissions", "smtp.", 465}, {"submission", "smtp.", 587}, {"imaps", "imap.", 993}, {"pop3s", "pop.", 995}} {
+			w.Net.SRV(srv.service, hostedDomain, srv.host+demoDomain, srv.port)
+		}
+		cfg.Demo, cfg.DemoAddress, cfg.DemoPassword, cfg.DemoDomain = true, demoAddress, demoPassword, demoDomain
+		if os.Getenv("MAILSETUP_DEMO_ACCOUNT") == "hosted" {
+			cfg.DemoAddress, cfg.DemoUsername = "you@"+hostedDomain, demoAddress
+		}
 		// Unattended measurement (scripts/smoke-gui.sh, the CI jobs on macOS and Windows):
 		// check the demo account at once, report, and close.
 		cfg.AutoStart = os.Getenv("MAILSETUP_AUTOSTART") == "1"
