@@ -176,8 +176,11 @@ func FromClientConfig(entry string, c *clientconfig.Config, source string) []det
 	}
 	if o := c.OAuth2; o != nil {
 		oa := &detect.ProviderOAuth2{Issuer: "https://" + o.Issuer, AuthURL: o.AuthURL, TokenURL: o.TokenURL, Source: source}
+		// Scopes go to the protocols whose servers list OAuth2; a document that names an
+		// authorization server but lists only passwords (Yandex) gets them for all.
+		anyOAuth := slices.ContainsFunc(p.Servers, func(s detect.ProviderServer) bool { return slices.Contains(s.Auth, "XOAUTH2") })
 		for _, s := range p.Servers {
-			if !slices.Contains(s.Auth, "XOAUTH2") {
+			if anyOAuth && !slices.Contains(s.Auth, "XOAUTH2") {
 				continue
 			}
 			switch s.Protocol {
@@ -189,9 +192,8 @@ func FromClientConfig(entry string, c *clientconfig.Config, source string) []det
 				oa.Scopes.SMTP = slices.Clone(o.Scope)
 			}
 		}
-		if len(oa.Scopes.IMAP)+len(oa.Scopes.POP3)+len(oa.Scopes.SMTP) > 0 {
-			p.OAuth2 = oa
-		}
+		p.OAuth2 = oa
+		p.Notes.OAuth2 = true
 	}
 	if e := c.Enable; e != nil {
 		p.Notes.EnableInWeb = strings.Join(e.Instructions, " ")
