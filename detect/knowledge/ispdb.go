@@ -42,6 +42,9 @@ type Source struct {
 type Data struct {
 	Source    Source            `json:"source"`
 	Providers []detect.Provider `json:"providers"`
+
+	// snapshot is Source's commit and date, shared by the providers' provenance.
+	snapshot *detect.ISPDBSnapshot
 }
 
 // NewSource returns the Source header for a snapshot.
@@ -111,6 +114,7 @@ func DecodeData(b []byte) (*Data, error) {
 		return nil, errors.New("ispdb data: no source commit and date")
 	}
 	snap := &detect.ISPDBSnapshot{Date: d.Source.Date, Commit: d.Source.Commit}
+	d.snapshot = snap
 	for i := range d.Providers {
 		id := d.Providers[i].ID
 		entry, _, _ := strings.Cut(id, "/")
@@ -122,14 +126,27 @@ func DecodeData(b []byte) (*Data, error) {
 // Embedded returns the ISPDB-derived knowledge compiled into the program, validated
 // and indexed, with its snapshot in ISPDB.
 func Embedded() (*detect.ProviderDB, error) {
+	db, err := embedded()
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Validate(); err != nil {
+		return nil, fmt.Errorf("ispdb data: %w", err)
+	}
+	return db, nil
+}
+
+// embedded decodes and indexes the embedded data without validating it; Load leaves
+// validation to Merge, which checks the merged result once.
+func embedded() (*detect.ProviderDB, error) {
 	d, err := DecodeData(ispdbJSON)
 	if err != nil {
 		return nil, err
 	}
-	db := &detect.ProviderDB{Providers: d.Providers, ISPDB: d.Providers[0].Provenance.ISPDB}
-	if err := db.Validate(); err != nil {
-		return nil, fmt.Errorf("ispdb data: %w", err)
+	if len(d.Providers) == 0 {
+		return nil, errors.New("ispdb data: no providers")
 	}
+	db := &detect.ProviderDB{Providers: d.Providers, ISPDB: d.snapshot}
 	db.Index()
 	return db, nil
 }
@@ -280,3 +297,7 @@ func mechanisms(p detect.Protocol, method string) []string {
 	}
 	return nil
 }
+
+// EmbeddedData returns the bytes of the embedded ispdb.json (for the reproducibility
+// test and for tools that show the attribution).
+func EmbeddedData() []byte { return slices.Clone(ispdbJSON) }

@@ -15,7 +15,7 @@ func Load() (*detect.ProviderDB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("providers.yaml: %w", err)
 	}
-	ispdb, err := Embedded()
+	ispdb, err := embedded()
 	if err != nil {
 		return nil, err
 	}
