@@ -337,7 +337,7 @@ func protocol(typ string, x xmlProtocol) (Protocol, error) {
 	case "auto":
 		p.Encryption, p.Security = "Auto", SecurityAuto
 	default:
-		return p, fmt.Errorf("Encryption %q: want None, SSL, TLS or Auto", clean(enc))
+		return p, fmt.Errorf("element Encryption %q: want None, SSL, TLS or Auto", clean(enc))
 	}
 	return p, nil
 }
