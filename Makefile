@@ -8,7 +8,7 @@ BIN     := bin/mailsetup
 # binary and ~17 MB of memory once parsed (docs/PERFORMANCE.md). dist.sh uses it too.
 TAGS    := no_emoji
 
-.PHONY: deps build run demo test check unit smoke fuzz bench dist clean
+.PHONY: deps build run demo test check unit smoke fuzz bench dist clean providers
 
 deps:
 	@scripts/install-deps.sh
@@ -56,6 +56,15 @@ fuzz:
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseEHLO$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/mailsetup/cli -run '^$$' -fuzz '^FuzzReadReport$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./export -run '^$$' -fuzz '^FuzzAutodiscoverRoundTrip$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect/knowledge/clientconfig -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect/autodiscover -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+# providers: derive detect/knowledge/ispdb.json from a snapshot of Thunderbird's ISPDB
+# (default: shared/data/ispdb beside an ancestor folder; ISPDB=DIR to choose). The
+# result is committed; TestGeneratorReproducible checks it against the snapshot.
+ISPDB ?=
+providers:
+	cd detect/knowledge && $(GO) run ./gen $(if $(ISPDB),-ispdb $(abspath $(ISPDB))) -out ispdb.json
 
 clean:
 	rm -rf bin dist

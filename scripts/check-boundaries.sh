@@ -9,6 +9,12 @@ for pkg in ./detect/... ./export/... ./cmd/mailsetup/cli/...; do
     fi
   done
 done
+# Leaf packages detect may import: they must not import detect (or anything that does).
+for pkg in ./detect/autodiscover ./detect/knowledge/clientconfig; do
+  if [ -d "$pkg" ] && go list -deps "$pkg" | grep -qx 'github.com/mailsetup/mailsetup/detect'; then
+    echo "boundary: $pkg imports detect" >&2; fail=1
+  fi
+done
 if ls gui/*.go >/dev/null 2>&1; then
   # Fyne itself pulls in net, so the rule is about gui's own imports.
   direct=$(go list -f '{{join .Imports "\n"}}' ./gui/... | grep -E '^(net|crypto/tls|github.com/emersion/go-smtp|github.com/emersion/go-imap/v2.*|github.com/knadh/go-pop3)$' || true)

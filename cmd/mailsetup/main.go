@@ -14,9 +14,9 @@ import (
 	// First, so the locale is fixed before Fyne's lang package reads it.
 	_ "github.com/mailsetup/mailsetup/cmd/mailsetup/internal/locale"
 
-	"github.com/mailsetup/mailsetup"
 	"github.com/mailsetup/mailsetup/cmd/mailsetup/cli"
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/knowledge"
 )
 
 // version and commit are set at build time with -ldflags -X.
@@ -30,9 +30,9 @@ func main() {
 		commit = vcsRevision()
 	}
 	detect.Version = version
-	db, err := detect.LoadProviders(mailsetup.ProvidersYAML)
+	db, err := knowledge.Load()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "mailsetup: providers.yaml: %v\n", err)
+		fmt.Fprintf(os.Stderr, "mailsetup: provider knowledge: %v\n", err)
 		os.Exit(cli.ExitBadInput)
 	}
 	args := os.Args[1:]
