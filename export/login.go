@@ -79,9 +79,10 @@ type loginRow struct {
 	Outlook   outlookCell
 	// RevealsPassword says the client's login sends the password itself (base64 is not encryption).
 	RevealsPassword bool
-	// NeedsClearOffer says the client uses a password mechanism other than the verified one,
-	// so the server must also offer PLAIN, LOGIN or USER (checked when the report lists offers).
-	NeedsClearOffer bool
+	// ClearStandIn lists the clients whose value makes them send a normal password (PLAIN,
+	// LOGIN, USER) instead of the row's mechanism, so the server must also offer one of
+	// those (checked when the report lists offers).
+	ClearStandIn []client
 	Words           string // the login method in plain words, for sheets and text
 	Reason          string
 	Source          string
@@ -98,7 +99,7 @@ var (
 // Rows are searched in order; the first that matches protocol, mechanism and security wins.
 var loginTable = []loginRow{
 	{Mechs: []string{"SCRAM-SHA-256", "SCRAM-SHA-1"}, Security: encrypted,
-		TB: tbCleartext, Apple: "EmailAuthPassword", Outlook: olPassword, RevealsPassword: true, NeedsClearOffer: true,
+		TB: tbCleartext, Apple: "EmailAuthPassword", Outlook: olPassword, RevealsPassword: true, ClearStandIn: []client{clientThunderbird, clientApple, clientOutlook},
 		Words:  "normal password (the connection is encrypted)",
 		Reason: "None of the three clients speaks SCRAM. Thunderbird's password-encrypted means CRAM-MD5 only, which SCRAM servers often lack, so the account could not log in; over TLS the cleartext value makes the client use PLAIN or LOGIN inside the encrypted connection.",
 		Source: srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPRF},
@@ -107,7 +108,7 @@ var loginTable = []loginRow{
 		Reason: "On an unencrypted connection no client value keeps the password hidden without SCRAM: every password value would send it in clear text. Only a CRAM-MD5 (or APOP) offer from the same server can stand in.",
 		Source: srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPRF},
 	{Mechs: []string{"CRAM-MD5"}, Security: encrypted,
-		TB: tbEncrypted, Apple: "EmailAuthCRAMMD5", Outlook: olPassword,
+		TB: tbEncrypted, Apple: "EmailAuthCRAMMD5", Outlook: olPassword, ClearStandIn: []client{clientOutlook},
 		Words:  "encrypted password (CRAM-MD5)",
 		Reason: "Thunderbird's password-encrypted and Apple's EmailAuthCRAMMD5 are CRAM-MD5. Outlook has no CRAM-MD5; over TLS it sends the password inside the encrypted connection.",
 		Source: srcTBAuthEnum + "; " + srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPRF},
@@ -117,7 +118,7 @@ var loginTable = []loginRow{
 		Reason: "CRAM-MD5 hides the password on a clear connection; Outlook has no CRAM-MD5 and would send the password in clear text, so Outlook gets no value.",
 		Source: srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPRF},
 	{Mechs: []string{"APOP"}, Protocols: []detect.Protocol{detect.POP3}, Security: encrypted,
-		TB: tbEncrypted, Apple: "EmailAuthPassword", Outlook: olPassword, NeedsClearOffer: true, RevealsPassword: true,
+		TB: tbEncrypted, Apple: "EmailAuthPassword", Outlook: olPassword, ClearStandIn: []client{clientApple, clientOutlook}, RevealsPassword: true,
 		Words:  "normal password (the connection is encrypted)",
 		Reason: "Thunderbird's password-encrypted does APOP on POP3. Apple's profile has no APOP value and Outlook no APOP; over TLS their normal password (USER/PASS) is protected by the connection.",
 		Source: srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPRF},
@@ -126,10 +127,15 @@ var loginTable = []loginRow{
 		Words:  "encrypted password (APOP)",
 		Reason: "Thunderbird's password-encrypted falls back to APOP when the greeting carries a timestamp. Apple's profile and Outlook have no APOP: their password value would send USER/PASS in clear text.",
 		Source: srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPRF},
-	{Mechs: []string{"PLAIN", "LOGIN", "USER"}, Security: anySecurity,
+	{Mechs: []string{"PLAIN", "LOGIN"}, Security: anySecurity,
 		TB: tbCleartext, Apple: "EmailAuthPassword", Outlook: olPassword, RevealsPassword: true,
 		Words:  "normal password",
 		Reason: "The password is sent as is (base64 is not encryption); every client's normal-password value does exactly this. On a clear connection the engine used it only with the user's consent.",
+		Source: srcTBAuthEnum + "; " + srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPOX},
+	{Mechs: []string{"USER"}, Protocols: []detect.Protocol{detect.POP3}, Security: anySecurity,
+		TB: tbCleartext, Apple: "EmailAuthPassword", Outlook: olPassword, RevealsPassword: true,
+		Words:  "normal password",
+		Reason: "POP3 USER/PASS sends the password as is; every client's normal-password value does exactly this. On a clear connection the engine used it only with the user's consent.",
 		Source: srcTBAuthEnum + "; " + srcTBClients + "; " + srcAppleSchema + "; " + srcOutlookPOX},
 	{Mechs: []string{"NTLM"}, Security: anySecurity,
 		TB: tbCell{"NTLM", 6}, Apple: "EmailAuthNTLM", Outlook: outlookCell{OK: true, AuthRequired: true, SPA: true},
@@ -247,6 +253,9 @@ func (r *loginRow) cellOK(c client, s detect.Setting) bool {
 	}
 }
 
+// needsClear reports whether the client sends a normal password instead of the row's mechanism.
+func (r *loginRow) needsClear(c client) bool { return slices.Contains(r.ClearStandIn, c) }
+
 // usesPassword reports whether the row logs in with a password at all.
 func (r *loginRow) usesPassword() bool {
 	return !slices.Contains(r.Mechs, "NONE") && !slices.Contains(r.Mechs, "POP-BEFORE-SMTP")
@@ -263,20 +272,20 @@ func chooseLogin(c client, format string, s detect.Setting, offered []string) (l
 	known := offered != nil
 	if r := findRow(s.Protocol, mech, s.Security); r != nil && r.cellOK(c, s) {
 		switch {
-		case r.NeedsClearOffer && known && !hasAny(offered, clearMechs):
+		case r.needsClear(c) && known && !hasAny(offered, clearMechs):
 			// the client would need PLAIN/LOGIN/USER, which this server does not offer
 		case r.isOAuth() && c == clientThunderbird && mech == "OAUTHBEARER" && known && !hasAny(offered, []string{"XOAUTH2"}):
 			// Thunderbird's OAuth2 speaks XOAUTH2 only
 		default:
 			ch := loginChoice{Row: r, Mech: mech}
-			if r.NeedsClearOffer && !known {
+			if r.needsClear(c) && !known {
 				ch.Note = fmt.Sprintf("%s cannot use %s; it logs in with its normal password inside the encrypted connection (servers that offer %s normally offer PLAIN too).", c, mech, mech)
 			}
 			return ch, nil
 		}
 	}
 	row := findRow(s.Protocol, mech, s.Security)
-	reason := "the mechanism is not one the engine reports"
+	reason := fmt.Sprintf("the engine reports no login called %q for %s", s.Auth, strings.ToUpper(string(s.Protocol)))
 	if row != nil {
 		reason = row.Reason
 		if known && row.usesPassword() {
@@ -304,7 +313,7 @@ func standIn(c client, s detect.Setting, offered []string, from *loginRow, mech 
 		if r.RevealsPassword && !secure && !from.RevealsPassword {
 			continue
 		}
-		if r.NeedsClearOffer && !hasAny(offered, clearMechs) {
+		if r.needsClear(c) && !hasAny(offered, clearMechs) {
 			continue
 		}
 		note := fmt.Sprintf("%s cannot use %s; it logs in with %s, which the same server also offers (that method itself was not tested).", c, displayMech(mech), alt)

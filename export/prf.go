@@ -175,8 +175,8 @@ func writePRFCmd(a Account, w io.Writer) ([]string, error) {
 	var b bytes.Buffer
 	for _, l := range []string{
 		"@echo off",
-		"rem Mail Setup Assistant: adds " + addr + " to classic Outlook (2010 and later, Microsoft 365)",
-		"rem by importing the Outlook profile file (.prf) saved next to this file.",
+		"rem Mail Setup Assistant: adds " + addr + " to classic Outlook 2010 and later, Microsoft 365 too,",
+		"rem by importing the Outlook profile file, the .prf saved next to this file.",
 		"rem The new Outlook for Windows cannot import it: use the New Outlook sheet instead.",
 		"setlocal",
 		`set "PRF=%~dpn0.prf"`,
