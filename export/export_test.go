@@ -51,26 +51,47 @@ func render(t *testing.T, format string, r *detect.Report, opts Options) ([]byte
 	return b.Bytes(), warnings
 }
 
+// pop3Report is the second common path: POP3 with STLS and CRAM-MD5, submission on
+// 587 with STARTTLS and a different user name, one password proven for both.
+func pop3Report() *detect.Report {
+	r := sampleReport()
+	r.Recommended.Incoming = &detect.Setting{Protocol: detect.POP3, Host: "pop.example.com", Port: 110, Security: detect.SecurityStartTLS, Auth: "CRAM-MD5", Username: "jane.doe", Verified: true}
+	r.Recommended.Outgoing = &detect.Setting{Protocol: detect.SMTP, Host: "smtp.example.com", Port: 587, Security: detect.SecurityStartTLS, Auth: "PLAIN", Username: "jane.doe@example.com", Verified: true}
+	r.Probes = []detect.ProbeResult{
+		{Protocol: detect.POP3, Host: "pop.example.com", Port: 110, Security: detect.SecurityStartTLS, Status: detect.StatusOK, AuthMechanisms: []string{"CRAM-MD5", "PLAIN", "USER"}},
+		{Protocol: detect.SMTP, Host: "smtp.example.com", Port: 587, Security: detect.SecurityStartTLS, Status: detect.StatusOK, AuthMechanisms: []string{"PLAIN", "LOGIN"}},
+	}
+	return r
+}
+
 func TestGolden(t *testing.T) {
-	for _, f := range Formats {
-		got, _ := render(t, f, sampleReport(), sampleOptions())
-		path := filepath.Join("testdata", f+".golden")
-		if *update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
+	for _, set := range []struct {
+		dir    string
+		report func() *detect.Report
+	}{{"testdata", sampleReport}, {filepath.Join("testdata", "pop3-starttls"), pop3Report}} {
+		for _, f := range Formats {
+			got, _ := render(t, f, set.report(), sampleOptions())
+			path := filepath.Join(set.dir, f+".golden")
+			if *update {
+				if err := os.MkdirAll(set.dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
 			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%s: %v (run go test ./export -update)", f, err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run go test ./export -update if the change is intended):\n%s", f, path, got)
-		}
-		again, _ := render(t, f, sampleReport(), sampleOptions())
-		if !bytes.Equal(got, again) {
-			t.Errorf("%s: two exports differ", f)
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%s: %v (run go test ./export -update)", f, err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s (run go test ./export -update if the change is intended):\n%s", f, path, got)
+			}
+			again, _ := render(t, f, set.report(), sampleOptions())
+			if !bytes.Equal(got, again) {
+				t.Errorf("%s: two exports differ", f)
+			}
 		}
 	}
 }
