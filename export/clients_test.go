@@ -546,7 +546,7 @@ func checkAppleProfile(data []byte) (map[string]any, error) {
 
 type poxProtocol struct {
 	Type, Server, Port, LoginName, DomainRequired, SPA, SSL, Encryption, AuthRequired, UsePOPAuth, SMTPLast string
-	Present                                                                                                    map[string]bool
+	Present                                                                                                 map[string]bool
 }
 
 // readPOX checks the elements and values the POX Protocol element allows.

@@ -83,9 +83,9 @@ type loginRow struct {
 	// LOGIN, USER) instead of the row's mechanism, so the server must also offer one of
 	// those (checked when the report lists offers).
 	ClearStandIn []client
-	Words           string // the login method in plain words, for sheets and text
-	Reason          string
-	Source          string
+	Words        string // the login method in plain words, for sheets and text
+	Reason       string
+	Source       string
 }
 
 var (
