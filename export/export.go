@@ -167,8 +167,11 @@ func checkSetting(role string, s *detect.Setting, protos []detect.Protocol) erro
 	if err := checkText(role+" auth", s.Auth); err != nil {
 		return err
 	}
-	if len(s.Username) > 320 || len(s.Auth) > 64 {
-		return &InvalidError{Field: role + " user name", Value: s.Username[:min(len(s.Username), 40)], Reason: "too long"}
+	if len(s.Username) > 320 {
+		return &InvalidError{Field: role + " user name", Value: s.Username[:40], Reason: "longer than 320 bytes"}
+	}
+	if len(s.Auth) > 64 {
+		return &InvalidError{Field: role + " auth", Value: s.Auth[:40], Reason: "longer than 64 bytes"}
 	}
 	return nil
 }
