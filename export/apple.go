@@ -1,6 +1,7 @@
 package export
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -22,7 +23,9 @@ type appleProfile struct {
 	PayloadVersion      int         `plist:"PayloadVersion"`
 }
 
-// appleMail is the com.apple.mail.managed payload.
+// appleMail is the com.apple.mail.managed payload. It has no password keys: Apple's
+// schema allows IncomingPassword/OutgoingPassword only in encrypted profiles, so Mail
+// asks for the password when the profile is installed.
 type appleMail struct {
 	EmailAccountDescription                string `plist:"EmailAccountDescription"`
 	EmailAccountName                       string `plist:"EmailAccountName"`
@@ -33,13 +36,11 @@ type appleMail struct {
 	IncomingMailServerPortNumber           int    `plist:"IncomingMailServerPortNumber"`
 	IncomingMailServerUseSSL               bool   `plist:"IncomingMailServerUseSSL"`
 	IncomingMailServerUsername             string `plist:"IncomingMailServerUsername"`
-	IncomingPassword                       string `plist:"IncomingPassword,omitempty"`
 	OutgoingMailServerAuthentication       string `plist:"OutgoingMailServerAuthentication"`
 	OutgoingMailServerHostName             string `plist:"OutgoingMailServerHostName"`
 	OutgoingMailServerPortNumber           int    `plist:"OutgoingMailServerPortNumber"`
 	OutgoingMailServerUseSSL               bool   `plist:"OutgoingMailServerUseSSL"`
 	OutgoingMailServerUsername             string `plist:"OutgoingMailServerUsername,omitempty"`
-	OutgoingPassword                       string `plist:"OutgoingPassword,omitempty"`
 	OutgoingPasswordSameAsIncomingPassword bool   `plist:"OutgoingPasswordSameAsIncomingPassword"`
 	PayloadDescription                     string `plist:"PayloadDescription"`
 	PayloadDisplayName                     string `plist:"PayloadDisplayName"`
@@ -49,39 +50,31 @@ type appleMail struct {
 	PayloadVersion                         int    `plist:"PayloadVersion"`
 }
 
-// appleAuth maps a mechanism to Apple's Authentication values.
-func appleAuth(s detect.Setting) string {
-	switch {
-	case !passwordAuth(s):
-		return "EmailAuthNone"
-	case strings.EqualFold(s.Auth, "CRAM-MD5"):
-		return "EmailAuthCRAMMD5"
-	default:
-		return "EmailAuthPassword"
-	}
-}
-
-// writeApple writes the profile. UseSSL is true for implicit TLS and for STARTTLS alike:
-// Apple's flag means "use TLS", and Mail negotiates STARTTLS when the port is not an
-// implicit-TLS port (587, 143, 110); a profile has no separate STARTTLS setting.
+// writeApple writes the profile, signed when opts.Signer is set. UseSSL is true for
+// implicit TLS and for STARTTLS alike: Apple's flag means "use TLS", and Mail negotiates
+// STARTTLS when the port is not an implicit-TLS port (587, 143, 110); a profile has no
+// separate STARTTLS setting.
 func writeApple(a Account, opts Options, w io.Writer) ([]string, error) {
+	in, out, err := bothLogins(clientApple, "apple", a)
+	if err != nil {
+		return nil, err
+	}
 	id := "net.mailsetup.profile." + strings.ReplaceAll(a.Address, "@", ".")
 	mail := appleMail{
 		EmailAccountDescription:                a.Address,
 		EmailAccountName:                       a.DisplayName,
 		EmailAccountType:                       map[bool]string{true: "EmailTypePOP", false: "EmailTypeIMAP"}[a.Incoming.Protocol == detect.POP3],
 		EmailAddress:                           a.Address,
-		IncomingMailServerAuthentication:       appleAuth(a.Incoming),
+		IncomingMailServerAuthentication:       in.Row.Apple,
 		IncomingMailServerHostName:             a.Incoming.Host,
 		IncomingMailServerPortNumber:           a.Incoming.Port,
 		IncomingMailServerUseSSL:               a.Incoming.Security != detect.SecurityNone,
 		IncomingMailServerUsername:             a.Incoming.Username,
-		OutgoingMailServerAuthentication:       appleAuth(a.Outgoing),
+		OutgoingMailServerAuthentication:       out.Row.Apple,
 		OutgoingMailServerHostName:             a.Outgoing.Host,
 		OutgoingMailServerPortNumber:           a.Outgoing.Port,
 		OutgoingMailServerUseSSL:               a.Outgoing.Security != detect.SecurityNone,
-		OutgoingMailServerUsername:             a.Outgoing.Username,
-		OutgoingPasswordSameAsIncomingPassword: passwordAuth(a.Outgoing) && a.Outgoing.Username == a.Incoming.Username,
+		OutgoingPasswordSameAsIncomingPassword: samePassword(a),
 		PayloadDescription:                     "Mail account " + a.Address,
 		PayloadDisplayName:                     a.Address,
 		PayloadIdentifier:                      id + ".mail",
@@ -89,14 +82,10 @@ func writeApple(a Account, opts Options, w io.Writer) ([]string, error) {
 		PayloadUUID:                            derivedUUID("apple-mail", a.Address, a.Incoming.Host, a.Outgoing.Host),
 		PayloadVersion:                         1,
 	}
-	var warnings []string
-	if opts.IncludePassword && opts.Password != "" {
-		mail.IncomingPassword = opts.Password
-		if passwordAuth(a.Outgoing) {
-			mail.OutgoingPassword = opts.Password
-		}
-		warnings = append(warnings, "This profile contains the password in readable form: send it only over a safe channel and delete it after installing.")
+	if out.Row.usesPassword() {
+		mail.OutgoingMailServerUsername = a.Outgoing.Username
 	}
+	warnings := appleWarnings(a, in, out)
 	p := appleProfile{
 		PayloadContent:      []appleMail{mail},
 		PayloadDescription:  fmt.Sprintf("Mail settings for %s, verified by Mail Setup Assistant.", a.Address),
@@ -107,11 +96,32 @@ func writeApple(a Account, opts Options, w io.Writer) ([]string, error) {
 		PayloadUUID:         derivedUUID("apple-profile", a.Address),
 		PayloadVersion:      1,
 	}
-	enc := plist.NewEncoderForFormat(w, plist.XMLFormat)
+	var buf bytes.Buffer
+	enc := plist.NewEncoderForFormat(&buf, plist.XMLFormat)
 	enc.Indent("\t")
 	if err := enc.Encode(p); err != nil {
 		return nil, fmt.Errorf("export apple: %w", err)
 	}
-	_, err := io.WriteString(w, "\n")
+	buf.WriteString("\n")
+	data := buf.Bytes()
+	if opts.Signer != nil {
+		if data, err = opts.Signer.Sign(data); err != nil {
+			return nil, err
+		}
+	}
+	_, err = w.Write(data)
 	return warnings, err
+}
+
+func appleWarnings(a Account, in, out loginChoice) []string {
+	w := loginNotes(in, out)
+	for _, s := range []string{clearTextWarning("incoming", a.Incoming, in), clearTextWarning("outgoing", a.Outgoing, out)} {
+		if s != "" {
+			w = append(w, s)
+		}
+	}
+	if a.Outgoing.Auth == "pop-before-smtp" {
+		w = append(w, "Sending works only shortly after Mail has checked for new messages (POP before SMTP).")
+	}
+	return w
 }

@@ -1,7 +1,9 @@
 // Package export writes proven mail settings in the formats mail programs import:
-// an Apple configuration profile, a Thunderbird clientConfig and user.js, an Outlook
-// Autodiscover file and the .reg that points Outlook at it, a printable settings sheet
-// and plain text. Output is deterministic: exporting twice gives the same bytes.
+// an Apple configuration profile (optionally signed), a Thunderbird clientConfig and
+// user.js, Outlook's Autodiscover file with the .reg that points Outlook at it, an
+// Outlook profile file (.prf) with the .cmd that imports it, a settings sheet for the
+// new Outlook for Windows, a printable settings sheet and plain text. Output is
+// deterministic: exporting twice gives the same bytes (a signed profile excepted).
 package export
 
 import (
@@ -9,22 +11,50 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
+	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"github.com/mailsetup/mailsetup/detect"
 )
 
 // Formats are the export formats, in the order the CLI and GUI list them.
-var Formats = []string{"apple", "thunderbird", "thunderbird-prefs", "outlook", "outlook-reg", "sheet", "text"}
+var Formats = []string{"apple", "thunderbird", "thunderbird-prefs", "outlook-prf", "outlook-prf-cmd",
+	"outlook", "outlook-reg", "outlook-new", "sheet", "text"}
 
 // Extensions are the usual file name endings per format.
 var Extensions = map[string]string{
-	"apple": ".mobileconfig", "thunderbird": ".xml", "thunderbird-prefs": ".js", "outlook": ".xml",
-	"outlook-reg": ".reg", "sheet": ".html", "text": ".txt",
+	"apple": ".mobileconfig", "thunderbird": ".xml", "thunderbird-prefs": ".js",
+	"outlook-prf": ".prf", "outlook-prf-cmd": ".cmd", "outlook": ".xml", "outlook-reg": ".reg",
+	"outlook-new": ".html", "sheet": ".html", "text": ".txt",
+}
+
+// Labels name each format for people (the window's export buttons).
+var Labels = map[string]string{
+	"apple": "Apple Mail profile", "thunderbird": "Thunderbird (autoconfig)", "thunderbird-prefs": "Thunderbird (user.js)",
+	"outlook-prf": "Outlook profile (.prf)", "outlook-prf-cmd": "Outlook .prf installer (.cmd)",
+	"outlook": "Outlook Autodiscover XML", "outlook-reg": "Outlook .reg (local XML)",
+	"outlook-new": "New Outlook sheet", "sheet": "Settings sheet", "text": "Text",
 }
 
 // ErrNoSettings says the report has no recommended incoming or outgoing setting.
 var ErrNoSettings = errors.New("export: the report has no working incoming and outgoing setting to export")
+
+// InvalidError says a report holds a value no mail program can be given (e.g. a report
+// read with --in that was edited by hand).
+type InvalidError struct {
+	Field  string
+	Value  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("export: report %s %q: %s", e.Field, e.Value, e.Reason)
+}
 
 // Options shape an export.
 type Options struct {
@@ -34,29 +64,34 @@ type Options struct {
 	Organization string
 	// VerifiedAt says when the settings were verified; the caller supplies it so output stays deterministic.
 	VerifiedAt string
-	// IncludePassword puts Password into the Apple profile only (never into other formats).
-	IncludePassword bool
-	Password        string
 	// OutlookXMLPath is where the .reg tells Outlook to find the Autodiscover XML.
 	OutlookXMLPath string
+	// Signer, when set, signs the Apple profile (CMS SignedData) so devices show who made it.
+	Signer *Signer
 }
 
 // Account is the exported account: the verified settings and what a user must know.
 type Account struct {
-	Address      string
-	Local        string
-	Domain       string
-	DisplayName  string
-	Organization string
-	Incoming     detect.Setting
-	Outgoing     detect.Setting
-	Provider     *detect.ProviderSummary
-	Port25       string
-	Warnings     []string
-	VerifiedAt   string
+	Address       string
+	Local         string
+	Domain        string
+	DomainUnicode string
+	DisplayName   string
+	Organization  string
+	Incoming      detect.Setting
+	Outgoing      detect.Setting
+	// IncomingOffered and OutgoingOffered are the login mechanisms the server offered on
+	// the recommended port (nil when the report does not say).
+	IncomingOffered []string
+	OutgoingOffered []string
+	Provider        *detect.ProviderSummary
+	Port25          string
+	Warnings        []string
+	VerifiedAt      string
 }
 
-// FromReport builds the account from a probe report.
+// FromReport builds the account from a probe report, refusing values that no mail
+// program can be given (host names, ports, security modes, control characters).
 func FromReport(r *detect.Report, opts Options) (Account, error) {
 	if r == nil || r.Recommended.Incoming == nil || r.Recommended.Outgoing == nil {
 		return Account{}, ErrNoSettings
@@ -65,12 +100,22 @@ func FromReport(r *detect.Report, opts Options) (Account, error) {
 	if err != nil {
 		return Account{}, fmt.Errorf("export: report address: %w", err)
 	}
+	if err := checkText("address", addr.String()); err != nil {
+		return Account{}, err
+	}
 	a := Account{
-		Address: addr.String(), Local: addr.Local, Domain: addr.Domain,
-		DisplayName: opts.DisplayName, Organization: opts.Organization,
+		Address: addr.String(), Local: addr.Local, Domain: addr.Domain, DomainUnicode: addr.DomainUnicode,
+		DisplayName: cleanLabel(opts.DisplayName), Organization: cleanLabel(opts.Organization),
 		Incoming: *r.Recommended.Incoming, Outgoing: *r.Recommended.Outgoing,
-		Provider: r.Provider, Port25: r.Network.Port25, Warnings: append([]string(nil), r.Warnings...),
-		VerifiedAt: opts.VerifiedAt,
+		Provider: r.Provider, Port25: r.Network.Port25, VerifiedAt: cleanLabel(opts.VerifiedAt),
+	}
+	for _, w := range r.Warnings {
+		a.Warnings = append(a.Warnings, cleanLabel(w))
+	}
+	if a.Provider != nil {
+		p := *a.Provider
+		p.Name = cleanLabel(p.Name)
+		a.Provider = &p
 	}
 	if a.DisplayName == "" {
 		a.DisplayName = addr.Local
@@ -78,26 +123,148 @@ func FromReport(r *detect.Report, opts Options) (Account, error) {
 	if a.Incoming.Username == "" {
 		a.Incoming.Username = a.Address
 	}
-	if a.Outgoing.Username == "" && a.Outgoing.Auth != "none" {
-		a.Outgoing.Username = a.Address
+	if a.Outgoing.Username == "" && passwordAuth(a.Outgoing) {
+		a.Outgoing.Username = a.Incoming.Username
 	}
+	if err := checkSetting("incoming", &a.Incoming, []detect.Protocol{detect.IMAP, detect.POP3}); err != nil {
+		return Account{}, err
+	}
+	if err := checkSetting("outgoing", &a.Outgoing, []detect.Protocol{detect.SMTP}); err != nil {
+		return Account{}, err
+	}
+	if !passwordAuth(a.Incoming) {
+		return Account{}, &InvalidError{Field: "incoming auth", Value: a.Incoming.Auth, Reason: "an incoming server always needs a login"}
+	}
+	if a.Outgoing.Auth == "pop-before-smtp" && a.Incoming.Protocol != detect.POP3 {
+		return Account{}, &InvalidError{Field: "outgoing auth", Value: a.Outgoing.Auth, Reason: "POP before SMTP needs a POP3 incoming server"}
+	}
+	a.IncomingOffered = offeredFor(r, a.Incoming)
+	a.OutgoingOffered = offeredFor(r, a.Outgoing)
 	return a, nil
 }
 
-// Write writes acc in format to w and returns warnings for the user (e.g. a password
-// was included). An unknown format is an error naming the valid ones.
+// checkSetting normalises one setting (host to ASCII) and refuses what no client accepts.
+func checkSetting(role string, s *detect.Setting, protos []detect.Protocol) error {
+	if !slices.Contains(protos, s.Protocol) {
+		return &InvalidError{Field: role + " protocol", Value: string(s.Protocol), Reason: "not a protocol for this role"}
+	}
+	host, err := cleanHost(s.Host)
+	if err != nil {
+		return &InvalidError{Field: role + " host", Value: s.Host, Reason: err.Error()}
+	}
+	s.Host = host
+	if s.Port < 1 || s.Port > 65535 {
+		return &InvalidError{Field: role + " port", Value: fmt.Sprint(s.Port), Reason: "ports run from 1 to 65535"}
+	}
+	switch s.Security {
+	case detect.SecurityTLS, detect.SecurityStartTLS, detect.SecurityNone:
+	default:
+		return &InvalidError{Field: role + " security", Value: string(s.Security), Reason: "want tls, starttls or none"}
+	}
+	if err := checkText(role+" user name", s.Username); err != nil {
+		return err
+	}
+	if err := checkText(role+" auth", s.Auth); err != nil {
+		return err
+	}
+	if len(s.Username) > 320 {
+		return &InvalidError{Field: role + " user name", Value: s.Username[:40], Reason: "longer than 320 bytes"}
+	}
+	if len(s.Auth) > 64 {
+		return &InvalidError{Field: role + " auth", Value: s.Auth[:40], Reason: "longer than 64 bytes"}
+	}
+	return nil
+}
+
+// cleanHost returns the ASCII host name, or an error when it is neither a DNS name nor an IP address.
+func cleanHost(h string) (string, error) {
+	h = strings.TrimSuffix(strings.TrimSpace(h), ".")
+	if h == "" {
+		return "", errors.New("empty host name")
+	}
+	if ip, err := netip.ParseAddr(strings.Trim(h, "[]")); err == nil {
+		return ip.String(), nil
+	}
+	ascii, err := idna.Lookup.ToASCII(h)
+	if err != nil {
+		return "", fmt.Errorf("not a host name: %w", err)
+	}
+	ascii = strings.ToLower(ascii)
+	if len(ascii) > 253 {
+		return "", errors.New("host name longer than 253 characters")
+	}
+	for _, label := range strings.Split(ascii, ".") {
+		if label == "" || len(label) > 63 || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") {
+			return "", errors.New("not a host name")
+		}
+		for _, c := range label {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return "", errors.New("not a host name")
+			}
+		}
+	}
+	return ascii, nil
+}
+
+// checkText refuses values with control characters or invalid UTF-8, which no client
+// format can carry faithfully (a NUL ends a Mozilla prefs file, a line break a .prf line).
+func checkText(field, v string) error {
+	if !utf8.ValidString(v) {
+		return &InvalidError{Field: field, Value: v, Reason: "not valid UTF-8"}
+	}
+	if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return &InvalidError{Field: field, Value: v, Reason: "contains control characters"}
+	}
+	return nil
+}
+
+// cleanLabel turns control characters and invalid UTF-8 in a label into spaces.
+func cleanLabel(s string) string {
+	s = strings.ToValidUTF8(s, " ")
+	return strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s))
+}
+
+// offeredFor returns the mechanisms the matching probe saw, or nil when the report has
+// no such probe (the client value then rests on the verified mechanism alone).
+func offeredFor(r *detect.Report, s detect.Setting) []string {
+	for _, p := range r.Probes {
+		if p.Protocol == s.Protocol && strings.EqualFold(p.Host, s.Host) && p.Port == s.Port && p.Security == s.Security && p.Status == detect.StatusOK {
+			out := []string{}
+			for _, m := range p.AuthMechanisms {
+				out = append(out, normMech(m))
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// Write writes acc in format to w and returns warnings for the user (e.g. a login the
+// client does differently). An unknown format is an error naming the valid ones; a
+// login the client cannot do is an *UnsupportedError.
 func Write(format string, acc Account, opts Options, w io.Writer) ([]string, error) {
 	switch format {
 	case "apple":
 		return writeApple(acc, opts, w)
 	case "thunderbird":
-		return nil, writeClientConfig(acc, w)
+		return writeClientConfig(acc, w)
 	case "thunderbird-prefs":
-		return nil, writeUserJS(acc, w)
+		return writeUserJS(acc, w)
 	case "outlook":
-		return nil, writeAutodiscover(acc, w)
+		return writeAutodiscover(acc, w)
 	case "outlook-reg":
-		return nil, writeReg(acc, opts, w)
+		return writeReg(acc, opts, w)
+	case "outlook-prf":
+		return writePRF(acc, w)
+	case "outlook-prf-cmd":
+		return writePRFCmd(acc, w)
+	case "outlook-new":
+		return writeNewOutlook(acc, w)
 	case "sheet":
 		return nil, writeSheet(acc, w)
 	case "text":
@@ -124,13 +291,13 @@ func passwordAuth(s detect.Setting) bool {
 	return s.Auth != "none" && s.Auth != "pop-before-smtp"
 }
 
-// encryptedAuth reports whether the mechanism hides the password (CRAM-MD5, SCRAM, APOP).
-func encryptedAuth(s detect.Setting) bool {
-	switch strings.ToUpper(s.Auth) {
-	case "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256", "APOP":
-		return true
+// samePassword reports whether one password serves both servers: proven when both
+// logins were verified (a run uses one password), assumed when the user names match.
+func samePassword(a Account) bool {
+	if !passwordAuth(a.Outgoing) || !passwordAuth(a.Incoming) {
+		return false
 	}
-	return false
+	return a.Incoming.Verified && a.Outgoing.Verified || a.Outgoing.Username == a.Incoming.Username
 }
 
 // noteLines are the provider notes and the report's warnings, each once, in report order.
@@ -142,10 +309,39 @@ func noteLines(a Account) []string {
 	seen := map[string]bool{}
 	var uniq []string
 	for _, s := range append(out, a.Warnings...) {
-		if !seen[s] {
+		s = cleanLabel(s)
+		if s != "" && !seen[s] {
 			seen[s] = true
 			uniq = append(uniq, s)
 		}
 	}
 	return uniq
+}
+
+// loginNotes collects the choice notes of both servers for the user, each once.
+func loginNotes(choices ...loginChoice) []string {
+	var out []string
+	for _, c := range choices {
+		if c.Note != "" && !slices.Contains(out, c.Note) {
+			out = append(out, c.Note)
+		}
+	}
+	return out
+}
+
+// bothLogins asks the table for a client's value for each server.
+func bothLogins(c client, format string, a Account) (in, out loginChoice, err error) {
+	if in, err = chooseLogin(c, format, a.Incoming, a.IncomingOffered); err != nil {
+		return in, out, err
+	}
+	out, err = chooseLogin(c, format, a.Outgoing, a.OutgoingOffered)
+	return in, out, err
+}
+
+// clearTextWarning says when a chosen login sends the password over an unencrypted connection.
+func clearTextWarning(role string, s detect.Setting, ch loginChoice) string {
+	if ch.Row != nil && ch.Row.RevealsPassword && s.Security == detect.SecurityNone {
+		return fmt.Sprintf("The %s server login sends the password unencrypted (%s port %d has no TLS).", role, s.Host, s.Port)
+	}
+	return ""
 }

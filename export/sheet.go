@@ -9,16 +9,7 @@ import (
 	"github.com/mailsetup/mailsetup/detect"
 )
 
-var sheetTmpl = template.Must(template.New("sheet").Funcs(template.FuncMap{
-	"sec":   securityWords,
-	"upper": func(p detect.Protocol) string { return strings.ToUpper(string(p)) },
-	"auth":  authWords,
-}).Parse(`<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Mail settings for {{.A.Address}}</title>
-<style>
+const sheetStyle = `<style>
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2em; color: #1b1b1b; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; }
 table { border-collapse: collapse; margin: 1em 0; min-width: 60%; }
@@ -28,7 +19,19 @@ th { background: #eef3fb; }
 .warn { color: #8a4b00; }
 .small { color: #555; font-size: 0.9em; }
 @media print { body { margin: 1cm; } }
-</style>
+</style>`
+
+var sheetTmpl = template.Must(template.New("sheet").Funcs(template.FuncMap{
+	"sec":   securityWords,
+	"upper": func(p detect.Protocol) string { return strings.ToUpper(string(p)) },
+	"auth":  authWords,
+	"style": func() template.HTML { return sheetStyle },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Mail settings for {{.A.Address}}</title>
+{{style}}
 </head>
 <body>
 <h1>Mail settings for {{.A.Address}}</h1>
@@ -49,19 +52,6 @@ th { background: #eef3fb; }
 </body>
 </html>
 `))
-
-// authWords names the login method the way mail programs' menus do.
-func authWords(s detect.Setting) string {
-	switch {
-	case s.Auth == "pop-before-smtp":
-		return "check mail first (POP before SMTP)"
-	case !passwordAuth(s):
-		return "no login"
-	case encryptedAuth(s):
-		return "encrypted password (" + s.Auth + ")"
-	}
-	return "normal password"
-}
 
 func writeSheet(a Account, w io.Writer) error {
 	data := struct {
@@ -104,4 +94,111 @@ func writeText(a Account, w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// newOutlookField is one field of the new Outlook's account dialog, in the order it asks.
+type newOutlookField struct {
+	Step, Field, Value string
+}
+
+// newOutlookSecurity is the new Outlook's "Secure connection type" choice.
+func newOutlookSecurity(s detect.Security) string {
+	switch s {
+	case detect.SecurityTLS:
+		return "SSL/TLS"
+	case detect.SecurityStartTLS:
+		return "StartTLS"
+	}
+	return "None"
+}
+
+var newOutlookTmpl = template.Must(template.New("new-outlook").Funcs(template.FuncMap{
+	"style": func() template.HTML { return sheetStyle },
+}).Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>New Outlook for Windows: {{.Address}}</title>
+{{style}}
+</head>
+<body>
+<h1>Set up {{.Address}} in the new Outlook for Windows</h1>
+<p class="small">The new Outlook reads no registry values and no profile files, so it is set up by hand: Settings (gear) &gt; Accounts &gt; Email accounts &gt; Add account. Fill in the fields in the order the dialog asks for them.</p>
+<table>
+<tr><th>Step</th><th>Field</th><th>Type or choose</th></tr>
+{{range .Fields}}<tr><td>{{.Step}}</td><td>{{.Field}}</td><td><strong>{{.Value}}</strong></td></tr>
+{{end}}</table>
+<p>Passwords are not written on this sheet.{{if .OnePassword}} The same password works for both servers.{{end}}</p>
+{{if .Notes}}<h2>Good to know</h2>
+<ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
+</body>
+</html>
+`))
+
+// writeNewOutlook writes the settings sheet for the new Outlook for Windows, whose
+// "Add account" dialog takes the address, then the account type, then (under "Show
+// more") the incoming and outgoing server fields.
+func writeNewOutlook(a Account, w io.Writer) ([]string, error) {
+	in, out, err := bothLogins(clientOutlook, "outlook-new", a)
+	if err != nil {
+		return nil, err
+	}
+	for _, x := range []struct {
+		s  detect.Setting
+		ch loginChoice
+	}{{a.Incoming, in}, {a.Outgoing, out}} {
+		if x.ch.Row.Outlook.SPA {
+			return nil, &UnsupportedError{Format: "outlook-new", Client: "the new Outlook", Protocol: x.s.Protocol, Mechanism: x.s.Auth, Security: x.s.Security,
+				Reason: "its account dialog has no Secure Password Authentication (NTLM) option; use classic Outlook"}
+		}
+	}
+	proto := strings.ToUpper(string(a.Incoming.Protocol))
+	if a.Incoming.Protocol == detect.POP3 {
+		proto = "POP"
+	}
+	pw := "(your password)"
+	if samePassword(a) {
+		pw = "(the same password)"
+	}
+	fields := []newOutlookField{
+		{"1", "Email address", a.Address},
+		{"1", "", "Continue"},
+		{"2", "Account type", proto},
+		{"3", "Email address", a.Address},
+		{"3", "Display name", a.DisplayName},
+		{"3", proto + " password", "(your password)"},
+		{"3", "", "Show more"},
+		{"4", proto + " incoming server", a.Incoming.Host},
+		{"4", "Port", fmt.Sprint(a.Incoming.Port)},
+		{"4", "Secure connection type", newOutlookSecurity(a.Incoming.Security)},
+		{"4", proto + " username", a.Incoming.Username},
+	}
+	if out.Row.Outlook.AuthRequired {
+		fields = append(fields,
+			newOutlookField{"5", "SMTP username", a.Outgoing.Username},
+			newOutlookField{"5", "SMTP password", pw})
+	} else {
+		fields = append(fields,
+			newOutlookField{"5", "SMTP username", "(leave empty)"},
+			newOutlookField{"5", "SMTP password", "(leave empty)"})
+	}
+	fields = append(fields,
+		newOutlookField{"5", "SMTP outgoing server", a.Outgoing.Host},
+		newOutlookField{"5", "Port", fmt.Sprint(a.Outgoing.Port)},
+		newOutlookField{"5", "Secure connection type", newOutlookSecurity(a.Outgoing.Security)},
+		newOutlookField{"6", "", "Continue"})
+	warnings := outlookWarnings(a, in, out)
+	if a.Outgoing.Auth == "pop-before-smtp" {
+		warnings = append(warnings, "This server lets you send only shortly after checking mail (POP before SMTP): select Sync or Send/Receive before sending.")
+	}
+	data := struct {
+		Address     string
+		Fields      []newOutlookField
+		OnePassword bool
+		Notes       []string
+	}{a.Address, fields, samePassword(a), append(append([]string{}, warnings...), noteLines(a)...)}
+	if err := newOutlookTmpl.Execute(w, data); err != nil {
+		return nil, fmt.Errorf("export outlook-new: %w", err)
+	}
+	return warnings, nil
 }

@@ -3,12 +3,14 @@ package gui
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -19,6 +21,8 @@ import (
 type resultScreen struct {
 	report  *detect.Report
 	summary *widget.Label
+	// signer signs Apple profiles when the user chose a certificate; kept in memory only.
+	signer *export.Signer
 	// fields holds the copyable values by "outgoing host", "incoming port" … (for tests).
 	fields map[string]string
 }
@@ -93,11 +97,7 @@ func (u *UI) showResult(rep *detect.Report) {
 	})
 	if rec.Outgoing != nil && rec.Incoming != nil {
 		box.Add(widget.NewLabelWithStyle("Set up your mail program", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		row := container.NewHBox()
-		for _, f := range exportButtons {
-			row.Add(widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { u.saveExport(rep, f.format) }))
-		}
-		box.Add(row)
+		box.Add(s.exportRow(u, rep))
 	}
 	box.Add(container.NewHBox(copyAll, details, again))
 	u.setContent("result", container.NewPadded(container.NewVScroll(box)))
@@ -107,28 +107,82 @@ func (u *UI) showResult(rep *detect.Report) {
 	}
 }
 
-// exportButtons are the export formats the result screen offers.
-var exportButtons = []struct{ label, format string }{
-	{"Apple Mail profile", "apple"}, {"Thunderbird", "thunderbird"}, {"Outlook", "outlook"},
-	{"Outlook .reg", "outlook-reg"}, {"Settings sheet", "sheet"}, {"Text", "text"},
+// exportButtons are the export formats the result screen offers: every export.Format.
+var exportButtons = func() []struct{ label, format string } {
+	var out []struct{ label, format string }
+	for _, f := range export.Formats {
+		out = append(out, struct{ label, format string }{export.Labels[f], f})
+	}
+	return out
+}()
+
+// exportRow is one save button per format and the option to sign Apple profiles.
+func (s *resultScreen) exportRow(u *UI, rep *detect.Report) fyne.CanvasObject {
+	grid := container.NewGridWithColumns(3)
+	for _, f := range exportButtons {
+		grid.Add(widget.NewButtonWithIcon(f.label, theme.DocumentSaveIcon(), func() { u.saveExport(rep, f.format, s.signer) }))
+	}
+	signed := widget.NewLabel("Apple profiles are not signed.")
+	sign := widget.NewButtonWithIcon("Sign Apple profile…", theme.ConfirmIcon(), func() { s.chooseSigner(u, signed) })
+	return container.NewVBox(grid, container.NewHBox(sign, signed))
 }
 
-// exportBytes renders one export of the report (never with the password).
+// chooseSigner asks for a PKCS #12 file and its password; the password is used once.
+func (s *resultScreen) chooseSigner(u *UI, status *widget.Label) {
+	open := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		defer r.Close()
+		p12, err := io.ReadAll(io.LimitReader(r, 1<<20))
+		if err != nil {
+			dialog.ShowError(err, u.win)
+			return
+		}
+		pw := widget.NewPasswordEntry()
+		dialog.ShowForm("Certificate password", "Use", "Cancel", []*widget.FormItem{widget.NewFormItem("Password", pw)}, func(ok bool) {
+			if !ok {
+				return
+			}
+			signer, err := export.LoadSigner(p12, pw.Text)
+			pw.SetText("")
+			if err != nil {
+				dialog.ShowError(err, u.win)
+				return
+			}
+			s.signer = signer
+			status.SetText("Apple profiles are signed by " + signer.Name() + ".")
+		}, u.win)
+	}, u.win)
+	open.SetFilter(storage.NewExtensionFileFilter([]string{".p12", ".pfx"}))
+	open.Show()
+}
+
+// exportBytes renders one export of the report (never with a password).
 func exportBytes(rep *detect.Report, format string) ([]byte, error) {
-	acc, err := export.FromReport(rep, export.Options{VerifiedAt: rep.Meta.StartedAt})
+	data, _, err := exportSigned(rep, format, nil)
+	return data, err
+}
+
+// exportSigned renders one export, signing Apple profiles when signer is set, and
+// returns the warnings the user should read.
+func exportSigned(rep *detect.Report, format string, signer *export.Signer) ([]byte, []string, error) {
+	opts := export.Options{VerifiedAt: rep.Meta.StartedAt, Signer: signer}
+	acc, err := export.FromReport(rep, opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var b bytes.Buffer
-	if _, err := export.Write(format, acc, export.Options{}, &b); err != nil {
-		return nil, err
+	warnings, err := export.Write(format, acc, opts, &b)
+	if err != nil {
+		return nil, nil, err
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), warnings, nil
 }
 
 // saveExport asks where to save an export through Fyne's save dialog.
-func (u *UI) saveExport(rep *detect.Report, format string) {
-	data, err := exportBytes(rep, format)
+func (u *UI) saveExport(rep *detect.Report, format string, signer *export.Signer) {
+	data, warnings, err := exportSigned(rep, format, signer)
 	if err != nil {
 		dialog.ShowError(err, u.win)
 		return
@@ -140,6 +194,10 @@ func (u *UI) saveExport(rep *detect.Report, format string) {
 		defer w.Close()
 		if _, err := w.Write(data); err != nil {
 			dialog.ShowError(err, u.win)
+			return
+		}
+		if len(warnings) > 0 {
+			dialog.ShowInformation("Good to know", strings.Join(warnings, "\n\n"), u.win)
 		}
 	}, u.win)
 	d.SetFileName(strings.ReplaceAll(rep.Address, "@", "_at_") + "-" + format + export.Extensions[format])

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/csv"
@@ -20,12 +21,80 @@ import (
 	"github.com/mailsetup/mailsetup/export"
 )
 
-const exportUsage = `usage: mailsetup export --format apple|thunderbird|thunderbird-prefs|outlook|outlook-reg|sheet|text
+const exportUsage = `usage: mailsetup export --format FORMAT
                         [--in report.json | [--password-stdin] ADDRESS] [-o FILE]
-                        [--name NAME] [--org ORG] [--include-password]`
+                        [--name NAME] [--org ORG]
+                        [--sign-cert cert.p12 [--sign-cert-password-stdin]]
+  FORMAT: apple, thunderbird, thunderbird-prefs, outlook-prf, outlook-prf-cmd, outlook,
+          outlook-reg, outlook-new, sheet, text
+  --sign-cert signs the Apple profile (CMS) with the certificate and key in a PKCS #12
+  file; its password comes from the next line of standard input with
+  --sign-cert-password-stdin (after the account password when --password-stdin is
+  given too), else from a hidden prompt. No password is ever written to a file.`
 
 // maxReport caps a report file read by --in.
 const maxReport = 32 << 20
+
+// maxP12 caps the PKCS #12 file read by --sign-cert.
+const maxP12 = 1 << 20
+
+// errIncludePassword explains the removed flag.
+var errIncludePassword = errors.New("--include-password was removed: Apple's schema allows a password only in encrypted profiles, " +
+	"so the profile never carries one; Mail asks for the password when the profile is installed")
+
+// stdinLines reads the first n lines of standard input with one reader, so two secrets
+// (account password, then certificate password) can come through one pipe.
+func stdinLines(env Env, n int) ([]string, error) {
+	r := bufio.NewReader(env.Stdin)
+	var out []string
+	for i := 0; i < n; i++ {
+		line, err := r.ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			return nil, fmt.Errorf("standard input held %d of the %d secret lines expected", i, n)
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+// loadSigner reads the PKCS #12 file and its password (from the given stdin line, or a
+// hidden prompt) and returns the signer; the password is not kept.
+func loadSigner(env Env, path, password string, fromStdin bool) (*export.Signer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--sign-cert: %w", err)
+	}
+	defer f.Close()
+	p12, err := io.ReadAll(io.LimitReader(f, maxP12))
+	if err != nil {
+		return nil, fmt.Errorf("--sign-cert: %w", err)
+	}
+	if !fromStdin {
+		if !env.StdinIsTerminal || env.ReadPassword == nil {
+			return nil, errors.New("--sign-cert needs the certificate's password: give --sign-cert-password-stdin or run on a terminal")
+		}
+		fmt.Fprintf(env.Stderr, "Password for %s: ", filepath.Base(path))
+		password, err = env.ReadPassword()
+		fmt.Fprintln(env.Stderr)
+		if err != nil {
+			return nil, fmt.Errorf("reading the certificate password: %w", err)
+		}
+	}
+	return export.LoadSigner(p12, password)
+}
+
+func validFormat(f string) bool {
+	for _, x := range export.Formats {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
 
 // Export runs `mailsetup export`: from a saved `probe --json` report, or by probing.
 func Export(ctx context.Context, args []string, env Env) int {
@@ -36,11 +105,16 @@ func Export(ctx context.Context, args []string, env Env) int {
 	out := fs.String("o", "", "write to this file (mode 0600) instead of standard output")
 	name := fs.String("name", "", "the account holder's name")
 	org := fs.String("org", "", "who prepared the settings")
-	includePW := fs.Bool("include-password", false, "put the password into the Apple profile (needs --password-stdin)")
-	pwStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	includePW := fs.Bool("include-password", false, "removed; kept to explain why")
+	pwStdin := fs.Bool("password-stdin", false, "read the account password from the first line of standard input (probing only)")
+	signCert := fs.String("sign-cert", "", "sign the Apple profile with this PKCS #12 file")
+	signStdin := fs.Bool("sign-cert-password-stdin", false, "read the PKCS #12 password from standard input")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return badInput(env, err, exportUsage)
+	}
+	if *includePW {
+		return badInput(env, errIncludePassword, "")
 	}
 	if *format == "" {
 		return badInput(env, errors.New("--format is required"), exportUsage)
@@ -48,30 +122,48 @@ func Export(ctx context.Context, args []string, env Env) int {
 	if (*in == "") == (len(pos) == 0) || len(pos) > 1 {
 		return badInput(env, errors.New("give either --in report.json or one ADDRESS"), exportUsage)
 	}
-	valid := false
-	for _, f := range export.Formats {
-		valid = valid || f == *format
-	}
-	if !valid {
+	if !validFormat(*format) {
 		return badInput(env, fmt.Errorf("unknown format %q (want one of %s)", *format, strings.Join(export.Formats, ", ")), "")
 	}
+	if *in != "" && *pwStdin {
+		return badInput(env, errors.New("--password-stdin is for probing an ADDRESS; a report read with --in needs no password"), "")
+	}
+	if *signCert == "" && *signStdin {
+		return badInput(env, errors.New("--sign-cert-password-stdin needs --sign-cert"), "")
+	}
+	if *signCert != "" && *format != "apple" {
+		return badInput(env, errors.New("--sign-cert signs Apple profiles only (--format apple)"), "")
+	}
+	var secrets []string
+	if n := btoi(*pwStdin) + btoi(*signStdin); n > 0 {
+		if secrets, err = stdinLines(env, n); err != nil {
+			return badInput(env, err, "")
+		}
+	}
+	var signer *export.Signer
+	if *signCert != "" {
+		p12pw := ""
+		if *signStdin {
+			p12pw = secrets[len(secrets)-1]
+		}
+		if signer, err = loadSigner(env, *signCert, p12pw, *signStdin); err != nil {
+			return badInput(env, err, "")
+		}
+	}
 	var rep *detect.Report
-	var password string
 	if *in != "" {
 		if rep, err = readReport(*in); err != nil {
 			return badInput(env, err, "")
-		}
-		if *pwStdin {
-			if password, err = readPassword(env, true, rep.Address); err != nil {
-				return badInput(env, err, "")
-			}
 		}
 	} else {
 		addr, err := detect.ParseAddress(pos[0])
 		if err != nil {
 			return badInput(env, err, "")
 		}
-		if password, err = readPassword(env, *pwStdin, addr.String()); err != nil {
+		password := ""
+		if *pwStdin {
+			password = secrets[0]
+		} else if password, err = readPassword(env, false, addr.String()); err != nil {
 			return badInput(env, err, "")
 		}
 		opts := env.Base
@@ -80,11 +172,7 @@ func Export(ctx context.Context, args []string, env Env) int {
 			return badInput(env, err, "")
 		}
 	}
-	if *includePW && password == "" {
-		return badInput(env, errors.New("--include-password needs the password (--password-stdin)"), "")
-	}
-	opts := export.Options{DisplayName: *name, Organization: *org, VerifiedAt: rep.Meta.StartedAt,
-		IncludePassword: *includePW, Password: password}
+	opts := export.Options{DisplayName: *name, Organization: *org, VerifiedAt: rep.Meta.StartedAt, Signer: signer}
 	acc, err := export.FromReport(rep, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailsetup: %v\n", err)
@@ -99,6 +187,9 @@ func Export(ctx context.Context, args []string, env Env) int {
 	for _, w := range warnings {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
+	if signer != nil {
+		fmt.Fprintf(env.Stderr, "signed by %s\n", signer.Name())
+	}
 	if *out == "" {
 		_, err = env.Stdout.Write(buf.Bytes())
 	} else {
@@ -109,6 +200,13 @@ func Export(ctx context.Context, args []string, env Env) int {
 		return ExitNotFound
 	}
 	return ExitOK
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // readReport reads a saved `probe --json` report; unknown fields are errors, so a file
@@ -158,7 +256,10 @@ func writeFileAtomic(path string, data []byte) error {
 }
 
 const batchUsage = `usage: mailsetup batch clients.csv --out DIR [--concurrency N]
-  CSV columns: address[,password][,name]; a header row is optional`
+                       [--sign-cert cert.p12 [--sign-cert-password-stdin]]
+  CSV columns: address[,password][,name]; a header row is optional.
+  --sign-cert signs every Apple profile; its password comes from standard input with
+  --sign-cert-password-stdin, else from a hidden prompt.`
 
 // batchRow is one client of a batch.
 type batchRow struct {
@@ -180,12 +281,31 @@ func Batch(ctx context.Context, args []string, env Env) int {
 	fs.SetOutput(io.Discard)
 	outDir := fs.String("out", "", "folder for the exports and the summary")
 	conc := fs.Int("concurrency", 4, "clients probed at once")
+	signCert := fs.String("sign-cert", "", "sign the Apple profiles with this PKCS #12 file")
+	signStdin := fs.Bool("sign-cert-password-stdin", false, "read the PKCS #12 password from standard input")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return badInput(env, err, batchUsage)
 	}
 	if len(pos) != 1 || *outDir == "" || *conc < 1 {
 		return badInput(env, errors.New("batch needs one CSV file, --out DIR and a positive --concurrency"), batchUsage)
+	}
+	if *signCert == "" && *signStdin {
+		return badInput(env, errors.New("--sign-cert-password-stdin needs --sign-cert"), "")
+	}
+	var signer *export.Signer
+	if *signCert != "" {
+		pw := ""
+		if *signStdin {
+			lines, err := stdinLines(env, 1)
+			if err != nil {
+				return badInput(env, err, "")
+			}
+			pw = lines[0]
+		}
+		if signer, err = loadSigner(env, *signCert, pw, *signStdin); err != nil {
+			return badInput(env, err, "")
+		}
 	}
 	rows, err := readBatchCSV(pos[0])
 	if err != nil {
@@ -209,7 +329,7 @@ func Batch(ctx context.Context, args []string, env Env) int {
 				results[i] = batchResult{Address: r.Address, Name: r.Name, Status: "cancelled"}
 				return
 			}
-			res := batchOne(ctx, env, r, *outDir)
+			res := batchOne(ctx, env, r, *outDir, signer)
 			<-sem
 			results[i] = res
 			mu.Lock()
@@ -273,7 +393,7 @@ func readBatchCSV(path string) ([]batchRow, error) {
 	return rows, nil
 }
 
-func batchOne(ctx context.Context, env Env, r batchRow, outDir string) batchResult {
+func batchOne(ctx context.Context, env Env, r batchRow, outDir string, signer *export.Signer) batchResult {
 	res := batchResult{Address: r.Address, Name: r.Name}
 	opts := env.Base
 	opts.Password = r.Password
@@ -288,7 +408,7 @@ func batchOne(ctx context.Context, env Env, r batchRow, outDir string) batchResu
 	if in := rep.Recommended.Incoming; in != nil {
 		res.Incoming = fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(in.Protocol)), in.Host, in.Port, detect.SecurityWords(in.Security))
 	}
-	eopts := export.Options{DisplayName: r.Name, VerifiedAt: rep.Meta.StartedAt}
+	eopts := export.Options{DisplayName: r.Name, VerifiedAt: rep.Meta.StartedAt, Signer: signer}
 	acc, err := export.FromReport(rep, eopts)
 	if err != nil {
 		res.Status = "not found"
@@ -300,9 +420,14 @@ func batchOne(ctx context.Context, env Env, r batchRow, outDir string) batchResu
 		res.Status, res.Error = "error", err.Error()
 		return res
 	}
+	var skipped []string
 	for _, f := range export.Formats {
 		var buf bytes.Buffer
 		if _, err := export.Write(f, acc, eopts, &buf); err != nil {
+			if errors.Is(err, export.ErrUnsupported) {
+				skipped = append(skipped, err.Error()) // the client cannot log in this way: no file, a reason
+				continue
+			}
 			res.Status, res.Error = "error", err.Error()
 			return res
 		}
@@ -314,6 +439,7 @@ func batchOne(ctx context.Context, env Env, r batchRow, outDir string) batchResu
 		res.Files = append(res.Files, safeName(r.Address)+"/"+name)
 	}
 	res.Status = "ok"
+	res.Error = strings.Join(skipped, " ")
 	if !rep.Recommended.Outgoing.Verified || !rep.Recommended.Incoming.Verified {
 		res.Status = "ok (unverified: no password)"
 	}

@@ -3,10 +3,19 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/mailsetup/mailsetup/export"
 )
@@ -23,6 +32,7 @@ func TestExportCommand(t *testing.T) {
 	if err := os.WriteFile(report, out.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	p12 := writeTestP12(t, dir)
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte(`{"colour": "blue"}`), 0o600)
 
@@ -36,8 +46,18 @@ func TestExportCommand(t *testing.T) {
 		{"apple from report", []string{"--format", "apple", "--in", report}, "", ExitOK, "com.apple.mail.managed"},
 		{"thunderbird from report", []string{"--format", "thunderbird", "--in", report}, "", ExitOK, "<hostname>smtp.demo.test</hostname>"},
 		{"text by probing", []string{"--format", "text", "--password-stdin", demoUser}, demoPass, ExitOK, "proven by a real login"},
-		{"password into apple only on request", []string{"--format", "apple", "--in", report, "--password-stdin", "--include-password"}, demoPass, ExitOK, demoPass},
-		{"include-password without password", []string{"--format", "apple", "--in", report, "--include-password"}, "", ExitBadInput, ""},
+		{"include-password is gone, with the reason", []string{"--format", "apple", "--in", report, "--include-password"}, demoPass + "\n", ExitBadInput, ""},
+		{"password-stdin with a report", []string{"--format", "apple", "--in", report, "--password-stdin"}, demoPass + "\n", ExitBadInput, ""},
+		{"every new format from a report", []string{"--format", "outlook-prf", "--in", report}, "", ExitOK, "IMAPServer=imap.demo.test"},
+		{"prf installer", []string{"--format", "outlook-prf-cmd", "--in", report}, "", ExitOK, "/importprf"},
+		{"new Outlook sheet", []string{"--format", "outlook-new", "--in", report}, "", ExitOK, "Secure connection type"},
+		{"signed profile", []string{"--format", "apple", "--in", report, "--sign-cert", p12, "--sign-cert-password-stdin"}, p12Pass + "\n", ExitOK, "com.apple.mail.managed"},
+		{"signed profile by probing: account then certificate password", []string{"--format", "apple", "--password-stdin", "--sign-cert", p12, "--sign-cert-password-stdin", demoUser}, demoPass + "\n" + p12Pass + "\n", ExitOK, "com.apple.mail.managed"},
+		{"wrong certificate password", []string{"--format", "apple", "--in", report, "--sign-cert", p12, "--sign-cert-password-stdin"}, "nope\n", ExitBadInput, ""},
+		{"certificate password missing on stdin", []string{"--format", "apple", "--in", report, "--sign-cert", p12, "--sign-cert-password-stdin"}, "", ExitBadInput, ""},
+		{"no terminal for the certificate password", []string{"--format", "apple", "--in", report, "--sign-cert", p12}, "", ExitBadInput, ""},
+		{"signing another format", []string{"--format", "thunderbird", "--in", report, "--sign-cert", p12, "--sign-cert-password-stdin"}, p12Pass + "\n", ExitBadInput, ""},
+		{"certificate file missing", []string{"--format", "apple", "--in", report, "--sign-cert", filepath.Join(dir, "none.p12"), "--sign-cert-password-stdin"}, p12Pass + "\n", ExitBadInput, ""},
 		{"unknown format", []string{"--format", "pdf", "--in", report}, "", ExitBadInput, ""},
 		{"no format", []string{"--in", report}, "", ExitBadInput, ""},
 		{"both in and address", []string{"--format", "text", "--in", report, demoUser}, "", ExitBadInput, ""},
@@ -50,8 +70,14 @@ func TestExportCommand(t *testing.T) {
 		if code != tt.wantCode || !strings.Contains(out.String(), tt.want) {
 			t.Errorf("%s: exit %d\nstdout %.300s\nstderr %s", tt.name, code, out.String(), errb.String())
 		}
-		if tt.want != demoPass && strings.Contains(out.String(), demoPass) {
-			t.Errorf("%s: password in the output", tt.name)
+		if strings.Contains(out.String(), demoPass) || strings.Contains(out.String(), p12Pass) {
+			t.Errorf("%s: a password in the output", tt.name)
+		}
+		if strings.Contains(tt.name, "signed") && tt.wantCode == ExitOK && (out.Len() == 0 || out.Bytes()[0] != 0x30 || !strings.Contains(errb.String(), "signed by Demo Consultant")) {
+			t.Errorf("%s: not a signed (DER) profile: %q", tt.name, errb.String())
+		}
+		if strings.Contains(tt.name, "include-password") && !strings.Contains(errb.String(), "Mail asks for the password") {
+			t.Errorf("%s: stderr does not say why: %s", tt.name, errb.String())
 		}
 	}
 
@@ -67,6 +93,33 @@ func TestExportCommand(t *testing.T) {
 	}
 }
 
+const p12Pass = "p12 pass phrase"
+
+// writeTestP12 makes a self-signed signing certificate and key as a PKCS #12 file.
+func writeTestP12(t *testing.T, dir string) string {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Demo Consultant"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	data, err := pkcs12.Modern.Encode(key, cert, nil, p12Pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "signer.p12")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestBatchCommand(t *testing.T) {
 	t.Parallel()
 	env, _, errb := worldEnv(t, "")
@@ -75,14 +128,20 @@ func TestBatchCommand(t *testing.T) {
 	csv := "address,password,name\n" + demoUser + "," + demoPass + ",Demo User\nnobody@nowhere.test,x,Nobody\n"
 	os.WriteFile(csvPath, []byte(csv), 0o600)
 	out := filepath.Join(dir, "out")
-	code := Main(context.Background(), []string{"batch", csvPath, "--out", out, "--concurrency", "2"}, env)
+	p12 := writeTestP12(t, dir)
+	env.Stdin = strings.NewReader(p12Pass + "\n")
+	code := Main(context.Background(), []string{"batch", csvPath, "--out", out, "--concurrency", "2", "--sign-cert", p12, "--sign-cert-password-stdin"}, env)
 	if code != ExitNotFound {
 		t.Fatalf("exit %d (one client cannot work), stderr %s", code, errb)
 	}
-	for _, f := range []string{"summary.csv", "summary.html", demoUser + "/apple.mobileconfig", demoUser + "/sheet.html", demoUser + "/outlook-reg.reg"} {
+	for _, f := range []string{"summary.csv", "summary.html", demoUser + "/apple.mobileconfig", demoUser + "/sheet.html", demoUser + "/outlook-reg.reg",
+		demoUser + "/outlook-prf.prf", demoUser + "/outlook-prf-cmd.cmd", demoUser + "/outlook-new.html"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
+	}
+	if prof, _ := os.ReadFile(filepath.Join(out, demoUser, "apple.mobileconfig")); len(prof) == 0 || prof[0] != 0x30 {
+		t.Errorf("batch Apple profile is not signed (DER CMS)")
 	}
 	sum, _ := os.ReadFile(filepath.Join(out, "summary.csv"))
 	if !strings.Contains(string(sum), demoUser+",Demo User,ok,") || !strings.Contains(string(sum), "nobody@nowhere.test,Nobody,not found") {
@@ -95,7 +154,7 @@ func TestBatchCommand(t *testing.T) {
 	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
 			b, _ := os.ReadFile(p)
-			if bytes.Contains(b, []byte(demoPass)) {
+			if bytes.Contains(b, []byte(demoPass)) || bytes.Contains(b, []byte(p12Pass)) {
 				t.Errorf("%s contains a password", p)
 			}
 			if info.Mode().Perm() != 0o600 {
@@ -128,7 +187,7 @@ func FuzzReadReport(f *testing.F) {
 		if acc, err := export.FromReport(rep, export.Options{}); err == nil {
 			for _, format := range export.Formats {
 				var b bytes.Buffer
-				if _, err := export.Write(format, acc, export.Options{}, &b); err != nil {
+				if _, err := export.Write(format, acc, export.Options{}, &b); err != nil && !errors.Is(err, export.ErrUnsupported) {
 					t.Fatalf("%s: %v", format, err)
 				}
 			}
