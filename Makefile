@@ -54,6 +54,8 @@ fuzz:
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseClientConfig$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzLoadProviders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseEHLO$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect -run '^$$' -fuzz '^FuzzTranscriptSecretMode$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect/trust -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/mailsetup/cli -run '^$$' -fuzz '^FuzzReadReport$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./export -run '^$$' -fuzz '^FuzzAutodiscoverRoundTrip$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect/knowledge/clientconfig -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
