@@ -2,6 +2,8 @@ package detect
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -67,6 +69,33 @@ func TestParseClientConfig(t *testing.T) {
 		if _, err := ParseClientConfig([]byte(bad), testAddr(t)); err == nil {
 			t.Errorf("ParseClientConfig(%q) accepted", bad)
 		}
+	}
+}
+
+// Documents are hostile input: IP addresses and single-label names are no servers, a
+// user name with a line break would smuggle a command, and thousands of servers are cut.
+func TestParseClientConfigHostile(t *testing.T) {
+	t.Parallel()
+	server := func(host, user string) string {
+		return fmt.Sprintf(`<incomingServer type="imap"><hostname>%s</hostname><port>993</port><socketType>SSL</socketType><username>%s</username></incomingServer>`, host, user)
+	}
+	doc := func(servers ...string) []byte {
+		return []byte(`<clientConfig version="1.1"><emailProvider id="x">` + strings.Join(servers, "") + `</emailProvider></clientConfig>`)
+	}
+	if _, err := ParseClientConfig(doc(server("192.168.1.1", "u"), server("10.0.0.1.", "u"), server("router", "u"), server("[::1]", "u")), testAddr(t)); err == nil {
+		t.Error("a document of IP addresses and bare words gave servers")
+	}
+	got, err := ParseClientConfig(doc(server("imap.example.test", "me&#13;&#10;QUIT")), testAddr(t))
+	if err != nil || len(got) != 1 || got[0].Username != "" {
+		t.Errorf("user name with CR/LF: %+v, %v", got, err)
+	}
+	var many []string
+	for i := 0; i < 4145; i++ {
+		many = append(many, server(fmt.Sprintf("imap%d.example.test", i), "u"))
+	}
+	got, err = ParseClientConfig(doc(many...), testAddr(t))
+	if len(got) != maxDocServers || !errors.Is(err, ErrTooManyServers) {
+		t.Errorf("4145 servers: kept %d, err %v", len(got), err)
 	}
 }
 

@@ -507,3 +507,116 @@ func TestHostileHugeSCRAMIterations(t *testing.T) {
 		t.Fatalf("kind %s verified %v (%s)", r.Diagnosis.Kind, r.Verified, r.Error)
 	}
 }
+
+// One server reached under three names (smtp., mail. and the bare domain, one address)
+// gets three failed logins in all, not three per name.
+func TestFailedLoginsCountPerServerAddress(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	s := detecttest.StartSMTP(t, detecttest.SMTPConfig{Mode: "tls", Cert: e.cert(t, detecttest.CertOpts{}, "smtp.one.test", "mail.one.test", "one.test"),
+		Mechanisms: []string{"PLAIN"}, Users: map[string]string{"me@one.test": "right"}})
+	for _, h := range []string{"smtp.one.test", "mail.one.test", "one.test"} {
+		e.net.Host(h, "127.0.9.9")
+		e.net.Route(h, 465, s.Addr)
+	}
+	opts := e.opts
+	opts.Password = "wrong"
+	opts.Only = []Protocol{SMTP}
+	rep, err := Run(context.Background(), "me@one.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, p := range rep.Probes {
+		total += p.LoginAttempts
+	}
+	if total > MaxFailedLogins {
+		t.Fatalf("%d logins against one server under three names, cap %d", total, MaxFailedLogins)
+	}
+	if len(rep.FailedLogins) != 1 {
+		t.Errorf("failed_logins %v, want one server", rep.FailedLogins)
+	}
+}
+
+// The address never goes over plain HTTP: the http autoconfig URLs carry no query.
+func TestNoAddressOverPlainHTTP(t *testing.T) {
+	t.Parallel()
+	w := newHostileWorld(t)
+	queries := make(chan string, 8)
+	h := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { queries <- r.URL.RawQuery; http.NotFound(rw, r) })
+	w.net.Route("autoconfig.shop.test", 80, autoconfigServer(t, w.testEnv, h))
+	w.net.Route("shop.test", 80, autoconfigServer(t, w.testEnv, h))
+	w.run("me@shop.test", w.opts)
+	close(queries)
+	n := 0
+	for q := range queries {
+		n++
+		if strings.Contains(q, "shop.test") || strings.Contains(q, "me%40") {
+			t.Errorf("plain-HTTP request carried %q", q)
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d plain-HTTP requests, want 2", n)
+	}
+}
+
+// TLS 1.0 and 1.1 are described but never carry a password.
+func TestOutdatedTLSGetsNoLogin(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	cert := e.cert(t, detecttest.CertOpts{})
+	// A TLS 1.1-only server: its own listener with MaxVersion 1.1.
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.Write([]byte("220 old.example.test ESMTP\r\n"))
+				c.Read(make([]byte, 4096))
+			}()
+		}
+	}()
+	e.net.Route(testHost, 465, ln.Addr().String())
+	r := e.opts.ProbeSMTP(context.Background(), ProbeKey{SMTP, testHost, 465, SecurityTLS}, testLogin(hostilePass))
+	if r.Diagnosis.Kind != KindTLSOutdated || r.TLSVersion != "TLS 1.1" || r.LoginAttempts != 0 {
+		t.Fatalf("kind %s tls %q logins %d (%s)", r.Diagnosis.Kind, r.TLSVersion, r.LoginAttempts, r.Error)
+	}
+}
+
+// An accepted certificate is bound to its server: the same fingerprint does not unlock
+// another host, and a bare fingerprint only the address's own domain.
+func TestAcceptedCertificateIsBoundToItsServer(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	cert := e.cert(t, detecttest.CertOpts{SelfSigned: true}, testHost, "smtp.other.test")
+	s := detecttest.StartSMTP(t, detecttest.SMTPConfig{Mode: "tls", Cert: cert, Mechanisms: []string{"PLAIN"}, Users: map[string]string{testUser: testPass}})
+	e.net.Route(testHost, 465, s.Addr)
+	e.net.Route("smtp.other.test", 465, s.Addr)
+	fp := e.opts.ProbeSMTP(context.Background(), ProbeKey{SMTP, testHost, 465, SecurityTLS}, testLogin(testPass)).Cert.SHA256
+	for _, tc := range []struct {
+		accept []string
+		domain string
+		host   string
+		want   bool
+	}{
+		{[]string{testHost + "=" + fp}, "", testHost, true},
+		{[]string{testHost + "=" + fp}, "", "smtp.other.test", false},
+		{[]string{fp}, "example.test", testHost, true},
+		{[]string{fp}, "example.test", "smtp.other.test", false},
+	} {
+		o := e.opts
+		o.AcceptFingerprints, o.acceptDomain = tc.accept, tc.domain
+		r := o.ProbeSMTP(context.Background(), ProbeKey{SMTP, tc.host, 465, SecurityTLS}, testLogin(testPass))
+		if r.Verified != tc.want {
+			t.Errorf("accept %v (domain %q) on %s: verified %v, want %v (%s)", tc.accept, tc.domain, tc.host, r.Verified, tc.want, r.Status)
+		}
+	}
+}
