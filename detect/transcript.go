@@ -279,20 +279,20 @@ func (t *Transcript) Wrap(conn net.Conn) net.Conn {
 type recordedConn struct {
 	net.Conn
 	t *Transcript
+	// mu guards the counters: libraries read on one goroutine and write on another.
+	mu sync.Mutex
 	// lines and bytes count what the server sent since the client last wrote.
 	lines, bytes int
 }
 
 func (c *recordedConn) Read(p []byte) (int, error) {
-	if c.lines > maxReplyLines || c.bytes > maxReplyBytes {
+	if c.overLimit(0, 0) {
 		return 0, ErrReplyTooLarge
 	}
 	n, err := c.Conn.Read(p)
 	if n > 0 {
 		c.t.record('S', p[:n])
-		c.bytes += n
-		c.lines += bytes.Count(p[:n], []byte{'\n'})
-		if c.lines > maxReplyLines || c.bytes > maxReplyBytes {
+		if c.overLimit(n, bytes.Count(p[:n], []byte{'\n'})) {
 			c.t.limit()
 			return 0, ErrReplyTooLarge
 		}
@@ -300,8 +300,19 @@ func (c *recordedConn) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// overLimit adds what was just read and reports whether the reply limits are broken.
+func (c *recordedConn) overLimit(n, lines int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.bytes += n
+	c.lines += lines
+	return c.lines > maxReplyLines || c.bytes > maxReplyBytes
+}
+
 func (c *recordedConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
 	c.lines, c.bytes = 0, 0
+	c.mu.Unlock()
 	c.t.record('C', p)
 	return c.Conn.Write(p)
 }
