@@ -9,9 +9,12 @@ require (
 	github.com/emersion/go-smtp v0.25.1
 	github.com/knadh/go-pop3 v1.0.0
 	github.com/xdg-go/scram v1.4.0
+	go.uber.org/goleak v1.3.0
 	golang.org/x/net v0.62.0
+	golang.org/x/sys v0.50.0
 	golang.org/x/term v0.48.0
 	gopkg.in/yaml.v3 v3.0.1
+	howett.net/plist v1.0.1
 )
 
 require (
@@ -44,9 +47,6 @@ require (
 	github.com/stretchr/testify v1.11.1 // indirect
 	github.com/xdg-go/stringprep v1.0.4 // indirect
 	github.com/yuin/goldmark v1.7.8 // indirect
-	go.uber.org/goleak v1.3.0 // indirect
 	golang.org/x/image v0.24.0 // indirect
-	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
-	howett.net/plist v1.0.1 // indirect
 )
