@@ -1,8 +1,6 @@
 package thunderbird
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -76,60 +74,33 @@ func Profiles(root Root) ([]Profile, error) {
 	if len(data) > maxProfilesIni {
 		return nil, fmt.Errorf("thunderbird: %s/profiles.ini is too large", root.Dir)
 	}
-	sections := parseINI(data)
+	sections := clients.ParseINI(data)
 	installDefault := map[string]bool{}
 	for _, s := range sections {
-		if strings.HasPrefix(s.name, "Install") && s.kv["Default"] != "" {
-			installDefault[filepath.Clean(filepath.FromSlash(s.kv["Default"]))] = true
+		if strings.HasPrefix(s.Name, "Install") && s.Values["Default"] != "" {
+			installDefault[filepath.Clean(filepath.FromSlash(s.Values["Default"]))] = true
 		}
 	}
 	var out []Profile
 	for _, s := range sections {
-		if !strings.HasPrefix(s.name, "Profile") || s.kv["Path"] == "" {
+		if !strings.HasPrefix(s.Name, "Profile") || s.Values["Path"] == "" {
 			continue
 		}
-		rel := filepath.FromSlash(s.kv["Path"])
+		rel := filepath.FromSlash(s.Values["Path"])
 		dir := rel
-		if s.kv["IsRelative"] != "0" {
+		if s.Values["IsRelative"] != "0" {
 			dir = filepath.Join(root.Dir, rel)
 		}
-		p := Profile{Name: s.kv["Name"], Dir: dir, Install: root.Install}
+		p := Profile{Name: s.Values["Name"], Dir: dir, Install: root.Install}
 		if len(installDefault) > 0 {
 			p.Default = installDefault[filepath.Clean(rel)]
 		} else {
-			p.Default = s.kv["Default"] == "1"
+			p.Default = s.Values["Default"] == "1"
 		}
 		out = append(out, p)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Default && !out[j].Default })
 	return out, nil
-}
-
-type iniSection struct {
-	name string
-	kv   map[string]string
-}
-
-// parseINI reads the simple INI dialect of profiles.ini and PRF files: [sections],
-// key=value lines, ; and # comments.
-func parseINI(data []byte) []iniSection {
-	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
-	var out []iniSection
-	s := bufio.NewScanner(bytes.NewReader(data))
-	s.Buffer(make([]byte, 64<<10), 1<<20)
-	for s.Scan() {
-		line := strings.TrimSpace(s.Text())
-		switch {
-		case line == "" || line[0] == ';' || line[0] == '#':
-		case line[0] == '[' && strings.HasSuffix(line, "]"):
-			out = append(out, iniSection{name: strings.TrimSpace(line[1 : len(line)-1]), kv: map[string]string{}})
-		case len(out) > 0:
-			if k, v, ok := strings.Cut(line, "="); ok {
-				out[len(out)-1].kv[strings.TrimSpace(k)] = strings.TrimSpace(v)
-			}
-		}
-	}
-	return out
 }
 
 // Found is a profile with the accounts read from it.
