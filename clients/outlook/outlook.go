@@ -16,6 +16,7 @@
 package outlook
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -24,6 +25,9 @@ import (
 	"github.com/mailsetup/mailsetup/clients"
 	"github.com/mailsetup/mailsetup/detect"
 )
+
+// ErrNoRegistry says this system has no Windows registry; open a .reg export instead.
+var ErrNoRegistry = errors.New("outlook: the Windows registry exists only on Windows; open a .reg export of it instead")
 
 // AccountsKeyGUID is the profile subkey that holds one subkey per mail account.
 const AccountsKeyGUID = "9375CFF0413111d3B88A00104B2A6676"
