@@ -31,6 +31,8 @@ type Options struct {
 	Username string
 	// AllowPlaintext permits sending a password over an unencrypted or untrusted connection.
 	AllowPlaintext bool
+	// TrustHosts are hosts the user confirmed may receive a login (e.g. their mail program's own servers).
+	TrustHosts []string
 	// AcceptFingerprints lists SHA-256 certificate fingerprints (hex) the user accepted
 	// although they fail verification; nothing else is ever accepted.
 	AcceptFingerprints []string
