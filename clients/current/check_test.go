@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -143,3 +144,71 @@ func TestCheckBadInput(t *testing.T) {
 		t.Error("a host with a control character was checked")
 	}
 }
+
+func TestApplyInPlaceAndExports(t *testing.T) {
+	t.Parallel()
+	w := detecttest.StartWorld(t, "demo.test", user, pass)
+	w.Net.Drop("*", 25)
+	dir := t.TempDir()
+	prefs := `user_pref("mail.accountmanager.accounts", "account1");
+user_pref("mail.account.account1.identities", "id1");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.identity.id1.useremail", "me@demo.test");
+user_pref("mail.identity.id1.smtpServer", "smtp1");
+user_pref("mail.server.server1.type", "imap");
+user_pref("mail.server.server1.hostname", "imap.demo.test");
+user_pref("mail.server.server1.port", 993);
+user_pref("mail.server.server1.socketType", 3);
+user_pref("mail.server.server1.userName", "me@demo.test");
+user_pref("mail.smtpservers", "smtp1");
+user_pref("mail.smtpserver.smtp1.hostname", "smtp.demo.test");
+user_pref("mail.smtpserver.smtp1.port", 25);
+user_pref("mail.smtpserver.smtp1.try_ssl", 2);
+user_pref("mail.smtpserver.smtp1.username", "me@demo.test");
+`
+	if err := writeFile(dir+"/prefs.js", prefs); err != nil {
+		t.Fatal(err)
+	}
+	o, err := Open(dir+"/prefs.js", "")
+	if err != nil || len(o.Accounts) != 1 || o.Kind != KindProfile {
+		t.Fatalf("open: %+v %v", o, err)
+	}
+	res, err := Check(context.Background(), Request{Account: o.Accounts[0], Options: worldOptions(w, pass, blockedNet, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx, err := Apply(res, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fx.Prefs) != 1 || fx.Prefs[0].Name != "mail.smtpserver.smtp1.port" || fx.Prefs[0].Literal != "587" {
+		t.Errorf("prefs %+v", fx.Prefs)
+	}
+	o2, _ := Open(dir, "")
+	res2, err := Check(context.Background(), Request{Account: o2.Accounts[0], Options: worldOptions(w, pass, blockedNet, 0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := res2.Part(Outgoing); !p.Verdict.Works || p.Current.Port != 587 {
+		t.Errorf("second check after the fix: %+v on %d", p.Verdict, p.Current.Port)
+	}
+	if err := Undo(fx); err != nil {
+		t.Fatal(err)
+	}
+	o3, _ := Open(dir, "")
+	if o3.Accounts[0].Outgoing.Port != 25 {
+		t.Errorf("after undo the port is %d", o3.Accounts[0].Outgoing.Port)
+	}
+
+	// The same account from a .mobileconfig: an Apple export with the change.
+	res.Account.Client, res.Account.Profile = clients.Apple, ""
+	fx, err = Apply(res, time.Now())
+	if err != nil || len(fx.Exports) != 1 || fx.Exports[0].Format != "apple" {
+		t.Fatalf("apple export %+v %v", fx, err)
+	}
+	if !strings.Contains(string(fx.Exports[0].Data), "<integer>587</integer>") || strings.Contains(string(fx.Exports[0].Data), pass) {
+		t.Errorf("apple export:\n%s", fx.Exports[0].Data)
+	}
+}
+
+func writeFile(path, s string) error { return os.WriteFile(path, []byte(s), 0o600) }

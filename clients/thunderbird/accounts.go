@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -120,7 +121,7 @@ func Accounts(p Prefs, file string) ([]clients.Account, []string) {
 	var out []clients.Account
 	var problems []string
 	smtp := smtpServers(p, file)
-	for _, key := range list(p.Str("mail.accountmanager.accounts")) {
+	for _, key := range accountKeys(p) {
 		serverKey := p.Str("mail.account." + key + ".server")
 		if serverKey == "" {
 			continue
@@ -173,6 +174,22 @@ func Accounts(p Prefs, file string) ([]clients.Account, []string) {
 		}
 	}
 	return out, problems
+}
+
+// accountKeys lists mail.accountmanager.accounts; a lone user.js (such as an export,
+// which leaves that list commented out) has none, and then every account it defines counts.
+func accountKeys(p Prefs) []string {
+	if keys := list(p.Str("mail.accountmanager.accounts")); len(keys) > 0 {
+		return keys
+	}
+	var keys []string
+	for name := range p {
+		if k, ok := strings.CutPrefix(name, "mail.account."); ok && strings.HasSuffix(k, ".server") {
+			keys = append(keys, strings.TrimSuffix(k, ".server"))
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func list(s string) []string {
@@ -283,6 +300,17 @@ func smtpServers(p Prefs, file string) smtpSet {
 	if d := p.Str("mail.smtp.defaultserver"); d != "" && !contains(keys, d) {
 		keys = append(keys, d)
 	}
+	// Servers defined but not listed (a lone user.js) are read too, after the listed ones.
+	var extra []string
+	for name := range p {
+		if k, ok := strings.CutPrefix(name, "mail.smtpserver."); ok && strings.HasSuffix(k, ".hostname") {
+			if k = strings.TrimSuffix(k, ".hostname"); !contains(keys, k) {
+				extra = append(extra, k)
+			}
+		}
+	}
+	sort.Strings(extra)
+	keys = append(keys, extra...)
 	for _, key := range keys {
 		b := "mail.smtpserver." + key + "."
 		if t := p.Str(b + "type"); t != "" && t != "smtp" {
