@@ -23,8 +23,8 @@ const (
 // travelerAccount is a Thunderbird-style account whose SMTP uses port 25 with STARTTLS.
 func travelerAccount() clients.Account {
 	return clients.Account{Client: clients.Thunderbird, Name: "Me", Address: user,
-		Incoming: &detect.Setting{Protocol: detect.IMAP, Host: "imap.demo.test", Port: 993, Security: detect.SecurityTLS, Auth: "password-cleartext", Username: user},
-		Outgoing: &detect.Setting{Protocol: detect.SMTP, Host: "smtp.demo.test", Port: 25, Security: detect.SecurityStartTLS, Auth: "password-cleartext", Username: user},
+		Incoming:  &detect.Setting{Protocol: detect.IMAP, Host: "imap.demo.test", Port: 993, Security: detect.SecurityTLS, Auth: "password-cleartext", Username: user},
+		Outgoing:  &detect.Setting{Protocol: detect.SMTP, Host: "smtp.demo.test", Port: 25, Security: detect.SecurityStartTLS, Auth: "password-cleartext", Username: user},
 		OutOrigin: clients.Origin{File: "prefs.js", Keys: map[clients.Field]string{clients.FieldHost: "mail.smtpserver.smtp1.hostname"}}}
 }
 
