@@ -20,14 +20,14 @@ func TestObserveParsers(t *testing.T) {
 		"/proc/net/wireless": "Inter-| sta-|   Quality        |   Discarded packets\n face | tus | link level noise |  nwid  crypt\n wlan0: 0000   60.  -50.  -256        0      0\n",
 	}
 	cmds := map[string]string{
-		"iw dev wlan0 link":                      "Connected to aa:bb:cc:dd:ee:01 (on wlan0)\n\tSSID: Hotel Guest\n\tfreq: 2412\n",
-		"route -n get default":                   "   route to: default\ndestination: default\n    gateway: 10.0.0.1\n  interface: en0\n",
-		"arp -n 10.0.0.1":                        "? (10.0.0.1) at 0:1b:2c:3d:4e:5f on en0 ifscope [ethernet]\n",
-		"networksetup -getairportnetwork en0":    "Current Wi-Fi Network: Cafe\n",
-		"route print -4 0.0.0.0":                 "IPv4 Route Table\n===\nActive Routes:\nNetwork Destination        Netmask          Gateway       Interface  Metric\n          0.0.0.0          0.0.0.0      172.16.0.1    172.16.0.20     25\n",
-		"arp -a 172.16.0.1":                      "\nInterface: 172.16.0.20 --- 0x4\n  Internet Address      Physical Address      Type\n  172.16.0.1            00-11-22-aa-bb-cc     dynamic\n",
-		"netsh wlan show interfaces":             "    Name                   : Wi-Fi\n    SSID                   : Airport Free\n    BSSID                  : 00:11:22:33:44:55\n",
-		"nmcli -t -f active,ssid dev wifi":       "no:Other\nyes:Home\\:5G\n",
+		"iw dev wlan0 link":                   "Connected to aa:bb:cc:dd:ee:01 (on wlan0)\n\tSSID: Hotel Guest\n\tfreq: 2412\n",
+		"route -n get default":                "   route to: default\ndestination: default\n    gateway: 10.0.0.1\n  interface: en0\n",
+		"arp -n 10.0.0.1":                     "? (10.0.0.1) at 0:1b:2c:3d:4e:5f on en0 ifscope [ethernet]\n",
+		"networksetup -getairportnetwork en0": "Current Wi-Fi Network: Cafe\n",
+		"route print -4 0.0.0.0":              "IPv4 Route Table\n===\nActive Routes:\nNetwork Destination        Netmask          Gateway       Interface  Metric\n          0.0.0.0          0.0.0.0      172.16.0.1    172.16.0.20     25\n",
+		"arp -a 172.16.0.1":                   "\nInterface: 172.16.0.20 --- 0x4\n  Internet Address      Physical Address      Type\n  172.16.0.1            00-11-22-aa-bb-cc     dynamic\n",
+		"netsh wlan show interfaces":          "    Name                   : Wi-Fi\n    SSID                   : Airport Free\n    BSSID                  : 00:11:22:33:44:55\n",
+		"nmcli -t -f active,ssid dev wifi":    "no:Other\nyes:Home\\:5G\n",
 	}
 	sys := func(goos string, drop ...string) System {
 		return System{GOOS: goos,
