@@ -98,7 +98,7 @@ func answersOnOtherPort(p detect.ProbeResult, others []detect.ProbeResult) bool 
 func answeredPort(p detect.ProbeResult, others []detect.ProbeResult) int {
 	best := 0
 	for _, o := range others {
-		if strings.EqualFold(o.Host, p.Host) && o.Port != p.Port && (o.Status == detect.StatusOK || o.Banner != "" || o.TLSVersion != "") {
+		if o.Protocol == p.Protocol && strings.EqualFold(o.Host, p.Host) && o.Port != p.Port && (o.Status == detect.StatusOK || o.Banner != "" || o.TLSVersion != "") {
 			if best == 0 || o.Status == detect.StatusOK && o.Port < best {
 				best = o.Port
 			}

@@ -95,7 +95,8 @@ type checkJSON struct {
 			UserJS string `json:"user_js"`
 		} `json:"backup"`
 	} `json:"fix"`
-	Report *detect.Report `json:"report"`
+	Report    *detect.Report `json:"report"`
+	VerdictMS int64          `json:"verdict_ms"`
 }
 
 var blocked25 = detect.Network{Port25: detect.Port25Blocked, Port25Evidence: []string{"test network"},
