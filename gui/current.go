@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -132,11 +133,12 @@ func (s *currentScreen) build() {
 	progress := widget.NewLabelWithData(s.progress)
 	progress.Wrapping = fyne.TextWrapWord
 	s.refreshList()
-	content := container.NewVBox(title, intro, s.message,
+	// The verdict comes first: once a check ran, its result sits above the account picker.
+	content := container.NewVBox(title, intro, s.message, progress, s.result,
 		widget.NewLabelWithStyle("Accounts found", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		s.list, container.NewHBox(openBtn, manualBtn), s.details,
 		widget.NewForm(widget.NewFormItem("Password", s.password)),
-		container.NewHBox(s.check, back), progress, s.result)
+		container.NewHBox(s.check, back))
 	u.setContent("current", container.NewPadded(container.NewVScroll(content)))
 }
 
@@ -358,6 +360,7 @@ func (s *currentScreen) verdictCard(p current.Part) fyne.CanvasObject {
 	h := widget.NewLabelWithStyle(fmt.Sprintf("%s — %s", roleTitle(p.Role), head), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	h.Importance = imp
 	now := widget.NewLabel(fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(p.Current.Protocol)), p.Current.Host, p.Current.Port, detect.SecurityWords(p.Current.Security)))
+	now.Importance = widget.LowImportance
 	sentence := widget.NewLabel(p.Verdict.Sentence)
 	sentence.Wrapping = fyne.TextWrapWord
 	s.fields[string(p.Role)+" verdict"] = p.Verdict.Sentence
@@ -366,7 +369,7 @@ func (s *currentScreen) verdictCard(p current.Part) fyne.CanvasObject {
 		showResults(s.u.win, roleTitle(p.Role)+": your setting", []detect.ProbeResult{probe})
 	})
 	details.Importance = widget.LowImportance
-	return container.NewVBox(container.NewHBox(widget.NewIcon(icon), h), now, sentence, container.NewHBox(details))
+	return container.NewVBox(container.NewHBox(widget.NewIcon(icon), h, now, layout.NewSpacer(), details), sentence)
 }
 
 func (s *currentScreen) showVerdict(p current.Part) {
@@ -451,7 +454,6 @@ func (s *currentScreen) showResult() {
 		headline = "Your settings need a change here — and we proved one"
 	}
 	h := widget.NewLabelWithStyle(headline, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	s.result.Add(widget.NewSeparator())
 	s.result.Add(h)
 	for _, p := range res.Parts {
 		s.result.Add(s.verdictCard(p))
@@ -476,6 +478,7 @@ func (s *currentScreen) showResult() {
 		}
 	})
 	s.result.Add(container.NewHBox(details))
+	s.result.Add(widget.NewSeparator())
 }
 
 // fixRow is the fix button: in place for a Thunderbird profile (with confirmation and
@@ -506,10 +509,27 @@ func fixSummary(res *current.Result) string {
 			if key == "" {
 				key = string(f)
 			}
-			lines = append(lines, fmt.Sprintf("• %s (%s)", key, roleTitle(p.Role)))
+			lines = append(lines, fmt.Sprintf("• %s = %s", key, fieldValue(p.Change.To, f)))
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// fieldValue is one field of a setting as text.
+func fieldValue(st detect.Setting, f clients.Field) string {
+	switch f {
+	case clients.FieldHost:
+		return st.Host
+	case clients.FieldPort:
+		return strconv.Itoa(st.Port)
+	case clients.FieldSecurity:
+		return detect.SecurityWords(st.Security)
+	case clients.FieldAuth:
+		return loginWords(st.Auth)
+	case clients.FieldUsername:
+		return st.Username
+	}
+	return ""
 }
 
 func (s *currentScreen) confirmFix(status *widget.Label) {
@@ -520,6 +540,7 @@ func (s *currentScreen) confirmFix(status *widget.Label) {
 		}
 	}, s.u.win)
 	d.SetConfirmText("Fix")
+	d.SetDismissText("Cancel")
 	d.Show()
 	s.confirm = d
 }
@@ -601,9 +622,9 @@ func (s *currentScreen) networkBox() fyne.CanvasObject {
 			case v.Fingerprint.WiFi != "":
 				name = "Wi-Fi “" + v.Fingerprint.WiFi + "”"
 			case v.Fingerprint.Gateway != "":
-				name = "the network behind " + v.Fingerprint.Gateway
+				name = "The network behind " + v.Fingerprint.Gateway
 			default:
-				name = "this network"
+				name = "This network"
 			}
 		}
 		state := "first time here"
