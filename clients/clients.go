@@ -70,8 +70,10 @@ type Account struct {
 // Label names the account for people: its address, else its name, else its server.
 func (a Account) Label() string {
 	switch {
-	case a.Address != "" && a.Name != "" && a.Name != a.Address:
+	case a.Address != "" && a.Name != "" && !strings.Contains(a.Name, a.Address):
 		return a.Name + " <" + a.Address + ">"
+	case a.Address != "" && a.Name != "":
+		return a.Name
 	case a.Address != "":
 		return a.Address
 	case a.Name != "":

@@ -61,10 +61,7 @@ func Accounts(keys []Key, source string) ([]clients.Account, []string) {
 	return out, problems
 }
 
-type values struct {
-	k Key
-	o map[clients.Field]string
-}
+type values struct{ k Key }
 
 func (v values) str(names ...string) (string, string) {
 	for _, n := range names {

@@ -159,6 +159,15 @@ type travelerResult struct {
 	ms   time.Duration
 }
 
+func mustExe(t *testing.T) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
 func checkIn(t *testing.T, ns string, env []string, args ...string) travelerResult {
 	t.Helper()
 	exe, err := os.Executable()
@@ -253,6 +262,20 @@ func TestTravelerRealServers(t *testing.T) {
 	}
 	if r.checkJSON.VerdictMS > 6000 {
 		t.Errorf("the verdict took %d ms at the hotel", r.checkJSON.VerdictMS)
+	}
+
+	if os.Getenv("README_EXAMPLE") == "1" {
+		// The human-readable run for the README (README_EXAMPLE=1 go test -run TestTravelerRealServers -v).
+		human := make([]string, 0, len(args))
+		for _, a := range args {
+			if a != "--json" {
+				human = append(human, a)
+			}
+		}
+		cmd := exec.Command("ip", "netns", "exec", hotel, mustExe(t), "-test.run=^TestNetnsHelperCheckCurrent$", "-test.count=1")
+		cmd.Env = append(append(os.Environ(), checkHelperEnv+"=1", "CHECK_ARGS="+strings.Join(human, "\t")), envFor(hotelGW)...)
+		out, _ := cmd.CombinedOutput()
+		fmt.Printf("%s\n", out)
 	}
 
 	// --fix writes the port into user.js; the next check at the hotel passes on 587.
