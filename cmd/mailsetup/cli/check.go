@@ -87,6 +87,9 @@ func Check(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		return badInput(env, err, "")
 	}
+	if acct.Address == "" {
+		acct.Address = *account // a source that names no address (some .reg exports)
+	}
 	opts := env.Base
 	opts.Timeout = *timeout
 	opts.AllowPlaintext = *allowPlaintext
