@@ -57,6 +57,8 @@ type Config struct {
 	OnResult func(*detect.Report)
 	// QuitAfterResult closes the app once a result is shown (for AutoStart runs).
 	QuitAfterResult bool
+	// Current wires the "Check the settings I use now" screen (gui/current.go).
+	Current CurrentConfig
 }
 
 // UI is the window and its current screen.
@@ -73,6 +75,7 @@ type UI struct {
 	acct   *accountScreen
 	check  *checkingScreen
 	result *resultScreen
+	cur    *currentScreen
 	// quit closes the app (QuitAfterResult); tests replace it.
 	quit func()
 	// lastReq is the running or last check's request, kept in memory only, so that a
@@ -105,6 +108,12 @@ func New(a fyne.App, cfg Config) *UI {
 func (u *UI) started() {
 	if u.cfg.Demo && u.cfg.AutoStart {
 		u.submit()
+	}
+	if u.cfg.Current.StartFile != "" {
+		u.showCurrentFile(u.cfg.Current.StartFile)
+		if u.cfg.Current.StartCheck {
+			u.cur.start()
+		}
 	}
 }
 

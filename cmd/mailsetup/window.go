@@ -53,6 +53,9 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		if v, err := time.ParseDuration(os.Getenv("MAILSETUP_DEMO_RTT")); err == nil {
 			rtt = v // the smoke test slows the demo down to photograph the checking screen
 		}
+		if os.Getenv("MAILSETUP_DEMO_DROP25") == "1" {
+			w.Net.Drop("*", 25) // the demo network silently drops port 25, as a hotel's does
+		}
 		if err := w.Net.AddLatency(rtt); err != nil {
 			fmt.Fprintf(os.Stderr, "mailsetup: demo latency: %v\n", err)
 			os.Exit(1)
@@ -75,6 +78,7 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		cfg.AutoStart = os.Getenv("MAILSETUP_AUTOSTART") == "1"
 		cfg.QuitAfterResult = cfg.AutoStart && os.Getenv("MAILSETUP_QUIT_AFTER_CHECK") == "1"
 	}
+	cfg.Current = currentConfig(cfg.Base, *demo)
 	if os.Getenv("MAILSETUP_TIMING") == "1" {
 		launched := time.Now()
 		cfg.OnStarted = func(d time.Duration) { fmt.Fprintf(os.Stderr, "first frame after %d ms\n", d.Milliseconds()) }

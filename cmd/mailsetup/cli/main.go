@@ -16,6 +16,10 @@ const Usage = `usage: mailsetup                      open the window
                                       settings for Apple Mail, Thunderbird, Outlook, a sheet, text
        mailsetup batch clients.csv --out DIR [--concurrency N]
                                       probe and export many accounts (CSV: address[,password][,name])
+       mailsetup check [--from FILE | --client thunderbird|outlook] [--account ADDRESS] [--fix] [--json]
+                                      the verdict on the settings you use now, here, and the smallest proven change
+       mailsetup networks [--json] [--name ID NAME] [--forget ID]
+                                      the networks checked before (no secrets kept)
        mailsetup help                 this text`
 
 // Commands maps subcommand names to their functions.
@@ -24,6 +28,8 @@ var Commands = map[string]func(context.Context, []string, Env) int{
 	"netcheck": Netcheck,
 	"export":   Export,
 	"batch":    Batch,
+	"check":    Check,
+	"networks": Networks,
 }
 
 // IsCommand reports whether name is a headless subcommand.
