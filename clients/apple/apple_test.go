@@ -20,15 +20,21 @@ import (
 	"github.com/mailsetup/mailsetup/export"
 )
 
-// exported makes a profile with the project's own Apple export.
+// exported makes a profile with the project's own Apple export, plus the password keys
+// an encrypted profile from elsewhere may carry (the reader must never take them).
 func exported(t *testing.T, in, out detect.Setting) []byte {
 	t.Helper()
 	acc := export.Account{Address: "me@mac.test", Local: "me", Domain: "mac.test", DisplayName: "Me", Incoming: in, Outgoing: out}
 	var b bytes.Buffer
-	if _, err := export.Write("apple", acc, export.Options{IncludePassword: true, Password: "never-read"}, &b); err != nil {
+	if _, err := export.Write("apple", acc, export.Options{}, &b); err != nil {
 		t.Fatal(err)
 	}
-	return b.Bytes()
+	withPw := strings.Replace(b.String(), "<key>EmailAddress</key>",
+		"<key>IncomingPassword</key>\n\t\t\t<string>never-read</string>\n\t\t\t<key>OutgoingPassword</key>\n\t\t\t<string>never-read</string>\n\t\t\t<key>EmailAddress</key>", 1)
+	if withPw == b.String() {
+		t.Fatal("could not add the password keys to the profile")
+	}
+	return []byte(withPw)
 }
 
 func TestParseExportedProfile(t *testing.T) {
