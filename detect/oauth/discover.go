@@ -18,11 +18,11 @@ const maxMetadata = 256 << 10
 // metadata is the part of RFC 8414 / OpenID Connect Discovery 1.0 metadata the
 // flows use.
 type metadata struct {
-	Issuer                string   `json:"issuer"`
-	AuthorizationEndpoint string   `json:"authorization_endpoint"`
-	TokenEndpoint         string   `json:"token_endpoint"`
-	DeviceEndpoint        string   `json:"device_authorization_endpoint"`
-	RegistrationEndpoint  string   `json:"registration_endpoint"`
+	Issuer                string `json:"issuer"`
+	AuthorizationEndpoint string `json:"authorization_endpoint"`
+	TokenEndpoint         string `json:"token_endpoint"`
+	DeviceEndpoint        string `json:"device_authorization_endpoint"`
+	RegistrationEndpoint  string `json:"registration_endpoint"`
 }
 
 // Discover reads the issuer's metadata, trying RFC 8414's

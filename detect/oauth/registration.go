@@ -307,9 +307,10 @@ func (e *RegistrationNeededError) Error() string {
 		b.WriteString("}}}")
 	}
 	if key != "" {
-		fmt.Fprintf(&b, "; the environment variables %s_%s", EnvClientID, envSuffix(key))
 		if e.needsSecret() {
-			fmt.Fprintf(&b, " and %s_%s", EnvClientSecret, envSuffix(key))
+			fmt.Fprintf(&b, "; the environment variables %s_%s and %s_%s", EnvClientID, envSuffix(key), EnvClientSecret, envSuffix(key))
+		} else {
+			fmt.Fprintf(&b, "; the environment variable %s_%s", EnvClientID, envSuffix(key))
 		}
 	}
 	b.WriteString(".")
