@@ -218,7 +218,9 @@ func deviceFlow(ctx context.Context, srv *oauthtest.Server, o *oauth.Options, is
 	tok, err := o.SignInDevice(ctx, oauth.SignIn{
 		Issuer: iss, Client: oauth.Registration{ClientID: srv.ClientID}, Scopes: scopes,
 		ShowCode: func(c oauth.DeviceCode) error {
-			go func() { approved <- srv.NewBrowser().ApproveDevice(ctx, c.VerificationURI, c.UserCode, user, pass, true) }()
+			go func() {
+				approved <- srv.NewBrowser().ApproveDevice(ctx, c.VerificationURI, c.UserCode, user, pass, true)
+			}()
 			return nil
 		},
 	})
