@@ -3,6 +3,7 @@
 package oauth_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -61,7 +62,7 @@ func TestMailLoginsWithOAuth2(t *testing.T) {
 
 	services := []string{"imaps", "imap", "pop3s", "submissions", "submission"}
 	mechs := []oauth.Mechanism{oauth.XOAUTH2, oauth.OAUTHBEARER}
-	logins := 0
+	logins, scrubbed := 0, 0
 	start := time.Now()
 	for _, tc := range []struct {
 		flow string
@@ -74,10 +75,15 @@ func TestMailLoginsWithOAuth2(t *testing.T) {
 					t.Errorf("%s token, %s %s: %v (failure %+v)", tc.flow, svc, mech, r.err, r.failure)
 				}
 				logins++
+				if r.sent != nil {
+					forms := oauth.SecretForms(testMail, tc.tok, mail.Host, mail.Ports[svc])
+					checkScrubbed(t, tc.flow+" "+svc+" "+string(mech), r.sent, forms, tc.tok.AccessToken)
+					scrubbed++
+				}
 			}
 		}
 	}
-	t.Logf("%d successful logins (IMAP, POP3, SMTP × XOAUTH2, OAUTHBEARER × both flows) in %v", logins, time.Since(start))
+	t.Logf("%d successful logins (IMAP, POP3, SMTP × XOAUTH2, OAUTHBEARER × both flows) in %v; %d wire records scrubbed clean", logins, time.Since(start), scrubbed)
 	if t.Failed() {
 		return
 	}
@@ -232,6 +238,8 @@ func deviceFlow(ctx context.Context, srv *oauthtest.Server, o *oauth.Options, is
 
 type loginResult struct {
 	err error
+	// sent is the clear text the client sent, on implicit TLS services.
+	sent []byte
 	// failure is what the SASL client decoded from the server's challenge.
 	failure *oauth.Failure
 	// temporary: the server said "try again later" (IMAP UNAVAILABLE, SMTP 4xx, POP3 [SYS/TEMP]).
@@ -274,24 +282,71 @@ func mailLogin(t *testing.T, ctx context.Context, mail *realmail.Servers, svc st
 	defer conn.Close()
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
+	// On implicit TLS the test sees the clear text the client sends.
+	starttls := svc == "imap" || svc == "submission"
+	wire := &recorder{Conn: conn}
+	if !starttls {
+		wire.Conn = tls.Client(conn, tlsConfig)
+	}
 	var r loginResult
 	switch svc {
 	case "imaps", "imap":
-		r.err = imapLogin(conn, svc == "imap", tlsConfig, sc)
+		r.err = imapLogin(wire, starttls, tlsConfig, sc)
 		var ie *imap.Error
 		r.temporary = errors.As(r.err, &ie) && ie.Code == imap.ResponseCodeUnavailable
 	case "pop3s":
-		r.err = pop3Login(tls.Client(conn, tlsConfig), sc)
+		r.err = pop3Login(wire, sc)
 		r.temporary = r.err != nil && strings.Contains(r.err.Error(), "[SYS/TEMP]")
 	case "submissions", "submission":
-		r.err = smtpLogin(conn, svc == "submission", tlsConfig, sc)
+		r.err = smtpLogin(wire, starttls, tlsConfig, sc)
 		var se *smtp.SMTPError
 		r.temporary = errors.As(r.err, &se) && se.Code/100 == 4
 	default:
 		t.Fatalf("unknown service %s", svc)
 	}
 	r.failure = sc.Failure()
+	if !starttls {
+		r.sent = wire.sent.Bytes()
+	}
 	return r
+}
+
+// recorder keeps what the client writes.
+type recorder struct {
+	net.Conn
+	sent bytes.Buffer
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	r.sent.Write(p)
+	return r.Conn.Write(p)
+}
+
+// checkScrubbed shows that oauth.SecretForms catches the token as each client library
+// put it on the wire: after replacing every form, neither the token nor any base64
+// word that decodes to something containing it is left.
+func checkScrubbed(t *testing.T, what string, sent []byte, forms [][]byte, token string) {
+	t.Helper()
+	found := false
+	for _, f := range forms {
+		if bytes.Contains(sent, f) {
+			found = true
+		}
+		sent = bytes.ReplaceAll(sent, f, []byte("[redacted]"))
+	}
+	if !found {
+		t.Errorf("%s: no secret form in what the client sent; was the login recorded?", what)
+	}
+	if bytes.Contains(sent, []byte(token)) {
+		t.Errorf("%s: the token survives scrubbing", what)
+	}
+	for _, word := range strings.Fields(string(sent)) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+			if raw, err := enc.DecodeString(word); err == nil && bytes.Contains(raw, []byte(token)) {
+				t.Errorf("%s: a base64 word still carries the token after scrubbing", what)
+			}
+		}
+	}
 }
 
 func deadline(ctx context.Context) time.Time {
@@ -302,6 +357,7 @@ func deadline(ctx context.Context) time.Time {
 	return d
 }
 
+// imapLogin authenticates on conn (already TLS unless starttls), then opens INBOX.
 func imapLogin(conn net.Conn, starttls bool, tlsConfig *tls.Config, sc *oauth.SASLClient) error {
 	var (
 		c   *imapclient.Client
@@ -313,7 +369,7 @@ func imapLogin(conn net.Conn, starttls bool, tlsConfig *tls.Config, sc *oauth.SA
 			return fmt.Errorf("starttls: %w", err)
 		}
 	} else {
-		c = imapclient.New(tls.Client(conn, tlsConfig), opts)
+		c = imapclient.New(conn, opts)
 	}
 	defer c.Close()
 	if err := c.Authenticate(sc); err != nil {
@@ -407,7 +463,7 @@ func smtpLogin(conn net.Conn, starttls bool, tlsConfig *tls.Config, sc *oauth.SA
 			return fmt.Errorf("starttls: %w", err)
 		}
 	} else {
-		c = smtp.NewClient(tls.Client(conn, tlsConfig))
+		c = smtp.NewClient(conn)
 	}
 	defer c.Close()
 	c.CommandTimeout = 20 * time.Second
