@@ -41,9 +41,9 @@ func startIssuer(t *testing.T, cfg oauthtest.Config) (*oauthtest.Server, *oauth.
 }
 
 // browserFlow runs SignInBrowser with a test browser that signs in as the test user
-// (or does what act says) and returns the token, the error and the browser's last page.
+// (or does what act says) and returns the token, the browser's last page and the error.
 func browserFlow(t *testing.T, ctx context.Context, srv *oauthtest.Server, o *oauth.Options, iss oauth.Issuer, client string,
-	act func(b *oauthtest.Browser, authURL string) (oauthtest.Visit, error)) (*oauth2.Token, error, oauthtest.Visit) {
+	act func(b *oauthtest.Browser, authURL string) (oauthtest.Visit, error)) (*oauth2.Token, oauthtest.Visit, error) {
 	t.Helper()
 	if act == nil {
 		act = func(b *oauthtest.Browser, authURL string) (oauthtest.Visit, error) {
@@ -70,7 +70,7 @@ func browserFlow(t *testing.T, ctx context.Context, srv *oauthtest.Server, o *oa
 	case <-time.After(20 * time.Second):
 		t.Error("the browser never finished")
 	}
-	return tok, err, v
+	return tok, v, err
 }
 
 func TestRealIssuerBrowserFlow(t *testing.T) {
@@ -78,7 +78,7 @@ func TestRealIssuerBrowserFlow(t *testing.T) {
 	srv, o, iss := startIssuer(t, oauthtest.Config{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tok, err, page := browserFlow(t, ctx, srv, o, iss, srv.ClientID, nil)
+	tok, page, err := browserFlow(t, ctx, srv, o, iss, srv.ClientID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func TestRealIssuerBrowserFailures(t *testing.T) {
 			srv, o, iss := startIssuer(t, oauthtest.Config{})
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
-			tok, err, page := browserFlow(t, ctx, srv, o, iss, srv.ClientID, tt.act(ctx, srv))
+			tok, page, err := browserFlow(t, ctx, srv, o, iss, srv.ClientID, tt.act(ctx, srv))
 			if tok != nil {
 				t.Errorf("got a token, want none")
 			}
@@ -308,7 +308,7 @@ func TestRealIssuerDynamicRegistration(t *testing.T) {
 	if reg.Source != oauth.SourceDynamic || !strings.HasPrefix(reg.ClientID, "dyn-") {
 		t.Fatalf("registration = %+v, want a dynamic one", reg)
 	}
-	if _, err, _ := browserFlow(t, ctx, srv, o, iss, reg.ClientID, nil); err != nil {
+	if _, _, err := browserFlow(t, ctx, srv, o, iss, reg.ClientID, nil); err != nil {
 		t.Fatalf("sign-in with the registered client: %v", err)
 	}
 }

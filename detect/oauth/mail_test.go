@@ -51,7 +51,7 @@ func TestMailLoginsWithOAuth2(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	browserTok, err, _ := browserFlow(t, ctx, srv, o, iss, srv.ClientID, nil)
+	browserTok, _, err := browserFlow(t, ctx, srv, o, iss, srv.ClientID, nil)
 	if err != nil {
 		t.Fatalf("browser flow: %v", err)
 	}
