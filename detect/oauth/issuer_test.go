@@ -332,3 +332,20 @@ func TestRealIssuerDiscovery(t *testing.T) {
 		t.Errorf("untrusted issuer: err = %v, want issuer_untrusted", err)
 	}
 }
+
+// An issuer that registers http://localhost (Microsoft Entra) gets that redirect; the
+// browser may reach it over 127.0.0.1 or ::1.
+func TestRealIssuerLocalhostRedirect(t *testing.T) {
+	t.Parallel()
+	srv, o, iss := startIssuer(t, oauthtest.Config{})
+	iss.LoopbackHost = "localhost"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tok, page, err := browserFlow(t, ctx, srv, o, iss, srv.ClientID, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.AccessToken == "" || page.AppURL == nil || page.AppURL.Hostname() != "localhost" {
+		t.Errorf("redirect %v, token %d bytes; want http://localhost:PORT and a token", page.AppURL, len(tok.AccessToken))
+	}
+}
