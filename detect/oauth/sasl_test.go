@@ -196,3 +196,33 @@ func TestSecretForms(t *testing.T) {
 		t.Errorf("SecretForms(nil token) = %q, want nil", got)
 	}
 }
+
+// A server's failure challenge is hostile input: decoding never fails or panics, and
+// nothing it yields can forge a line in a report.
+func FuzzParseFailure(f *testing.F) {
+	for _, seed := range []string{
+		`{"status":"401","schemes":"bearer","scope":"mail"}`,
+		`{"status":"invalid_token","openid-configuration":"https://example.com/.well-known/openid-configuration"}`,
+		`{"status":403}`, `{"status":null}`, `{"status":["x"]}`, "not json", "", "{\"status\":\"a\\nb\"}",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, challenge []byte) {
+		for _, mech := range []Mechanism{XOAUTH2, OAUTHBEARER} {
+			got := ParseFailure(mech, challenge)
+			switch got.Kind {
+			case FailureInvalidToken, FailureInsufficientScope, FailureInvalidRequest, FailureUnknown:
+			default:
+				t.Fatalf("kind %q", got.Kind)
+			}
+			for _, s := range []string{got.Status, got.Scope, got.Schemes, got.OpenIDConfiguration, got.Raw, got.Error()} {
+				if strings.ContainsAny(s, "\r\n\x00") {
+					t.Fatalf("control character in %q", s)
+				}
+			}
+			if n := len([]rune(got.Raw)); n > 301 {
+				t.Fatalf("Raw is %d runes", n)
+			}
+		}
+	})
+}
