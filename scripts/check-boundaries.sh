@@ -20,4 +20,12 @@ if ls gui/*.go >/dev/null 2>&1; then
   direct=$(go list -f '{{join .Imports "\n"}}' ./gui/... | grep -E '^(net|crypto/tls|github.com/emersion/go-smtp|github.com/emersion/go-imap/v2.*|github.com/knadh/go-pop3)$' || true)
   if [ -n "$direct" ]; then echo "boundary: gui imports $direct" >&2; fail=1; fi
 fi
+# detect/oauth stands alone (nothing of this module), and the test issuer it is tested
+# against (detect/oauth/oauthtest, zitadel/oidc) never reaches the shipped binary.
+if go list -f '{{join .Imports "\n"}}' ./detect/oauth | grep -q '^github.com/mailsetup/'; then
+  echo "boundary: detect/oauth imports a package of this module" >&2; fail=1
+fi
+if go list -deps ./cmd/mailsetup | grep -qE '^github.com/zitadel/|/detect/oauth/oauthtest$'; then
+  echo "boundary: the mailsetup binary links the test issuer (zitadel/oidc)" >&2; fail=1
+fi
 exit $fail

@@ -40,6 +40,24 @@ type Config struct {
 	Setup  Setup
 	Domain string            // e.g. "modern.test"
 	Users  map[string]string // local part → password
+	// OAuth2, when set, adds XOAUTH2 and OAUTHBEARER to Dovecot, and through its SASL
+	// to Postfix, beside the password mechanisms.
+	OAuth2 *OAuth2
+}
+
+// OAuth2 configures Dovecot's oauth2 passdb: bearer tokens are validated by RFC 7662
+// introspection at an authorization server, and the token's "email" is the login.
+type OAuth2 struct {
+	// IntrospectionURL is the introspection endpoint; user information in it
+	// (https://id:secret@host/…) is sent as HTTP Basic authentication.
+	IntrospectionURL string
+	// CAFile is a PEM file of the CA the introspection endpoint's certificate is
+	// checked against (copied into the instance's folder).
+	CAFile string
+	// Scope, when set, is a scope every token must carry.
+	Scope string
+	// OpenIDConfigurationURL is named in RFC 7628 failure responses.
+	OpenIDConfigurationURL string
 }
 
 // Servers is a running instance.
@@ -245,6 +263,12 @@ func (s *Servers) startDovecot(t *testing.T, cfg Config) {
 	mustWrite(t, filepath.Join(dd, "users"), users.Bytes(), 0o644)
 
 	modern := cfg.Setup == Modern
+	passwordMechs := map[bool]string{true: "plain login scram-sha-1 scram-sha-256", false: "plain login cram-md5"}[modern]
+	mechs, passdbs, passwdMechs := passwordMechs, "", ""
+	if cfg.OAuth2 != nil {
+		mechs, passdbs = s.oauth2Dovecot(t, cfg.OAuth2, dd, passwordMechs)
+		passwdMechs = "  mechanisms = " + passwordMechs + "\n"
+	}
 	var c strings.Builder
 	fmt.Fprintf(&c, `base_dir = %[1]s/run
 state_dir = %[1]s/state
@@ -256,10 +280,10 @@ mail_location = maildir:%[2]s/mail/%%d/%%n
 first_valid_uid = 1
 auth_mechanisms = %[3]s
 disable_plaintext_auth = %[4]s
-passdb {
+%[5]spassdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%%u %[1]s/users
-}
+%[6]s}
 userdb {
   driver = passwd-file
   args = username_format=%%u %[1]s/users
@@ -269,7 +293,7 @@ service auth {
     mode = 0666
   }
 }
-`, dd, s.Dir, map[bool]string{true: "plain login scram-sha-1 scram-sha-256", false: "plain login cram-md5"}[modern], map[bool]string{true: "yes", false: "no"}[modern])
+`, dd, s.Dir, mechs, map[bool]string{true: "yes", false: "no"}[modern], passdbs, passwdMechs)
 	if modern {
 		fmt.Fprintf(&c, `ssl = required
 ssl_cert = <%[1]s/cert.pem
@@ -320,6 +344,43 @@ service pop3-login {
 	conf := filepath.Join(dd, "dovecot.conf")
 	mustWrite(t, conf, []byte(c.String()), 0o644)
 	run(t, s.Dir, "dovecot", "-F", "-c", conf)
+}
+
+// oauth2Dovecot writes the oauth2 passdb's settings and returns the mechanisms and
+// the passdb blocks that go before the passwd-file passdb: the oauth2 passdb answers
+// XOAUTH2 and OAUTHBEARER, the passwd-file passdb keeps the password mechanisms.
+func (s *Servers) oauth2Dovecot(t *testing.T, o *OAuth2, dd, passwordMechs string) (mechs, passdbs string) {
+	t.Helper()
+	var ext strings.Builder
+	fmt.Fprintf(&ext, "introspection_mode = post\nintrospection_url = %s\n", o.IntrospectionURL)
+	ext.WriteString("force_introspection = yes\nusername_attribute = email\nactive_attribute = active\nactive_value = true\n")
+	if o.Scope != "" {
+		fmt.Fprintf(&ext, "scope = %s\n", o.Scope)
+	}
+	if o.OpenIDConfigurationURL != "" {
+		fmt.Fprintf(&ext, "openid_configuration_url = %s\n", o.OpenIDConfigurationURL)
+	}
+	if o.CAFile != "" {
+		pem, err := os.ReadFile(o.CAFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca := filepath.Join(dd, "oauth2-ca.pem")
+		mustWrite(t, ca, pem, 0o644)
+		fmt.Fprintf(&ext, "tls_ca_cert_file = %s\n", ca)
+	}
+	ext.WriteString("timeout_msecs = 10000\n")
+	conf := filepath.Join(dd, "oauth2.conf.ext")
+	// The file holds the introspection credentials.
+	mustWrite(t, conf, []byte(ext.String()), 0o600)
+	passdbs = fmt.Sprintf(`auth_verbose = yes
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = %s
+}
+`, conf)
+	return passwordMechs + " xoauth2 oauthbearer", passdbs
 }
 
 func mustChown(t *testing.T, path, uid, gid string) {
