@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-sasl"
 )
 
 // imapConn is an IMAP connection after greeting and TLS, driven by go-imap's client.
@@ -212,31 +213,24 @@ func imapChoose(caps []string, secure, allowPlaintext bool, key ProbeKey) ([]mec
 
 // imapLogin tries the user name variants with the best usable method.
 func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
-	mechs, f := imapChoose(ic.caps, ic.secure, o.AllowPlaintext, key)
+	var mechs []mechanism
+	var f *Failure
+	if login.Token != nil {
+		mechs, f = o.loginMechs(login, nil, imapMechs(ic.caps), ic.secure, key)
+	} else {
+		mechs, f = imapChoose(ic.caps, ic.secure, o.AllowPlaintext, key)
+	}
 	if f != nil {
 		return f
 	}
-	return o.loginLoop(ctx, p, key, login, func(user string) (string, *Failure) {
-		var last *Failure
-		for _, m := range mechs {
-			p.tr.SetSecret(true)
-			var err error
+	return o.loginLoop(ctx, p, key, login.forOAuth(), func(user string) (string, *Failure) {
+		return p.tryMechanisms(key, mechs, login, user, func(m mechanism, c sasl.Client) error {
 			if m.name == "LOGIN" {
 				// IMAP LOGIN is a command, not the SASL LOGIN mechanism.
-				err = ic.client.Login(user, login.Password).Wait()
-			} else {
-				err = ic.client.Authenticate(m.client(user, login.Password))
+				return ic.client.Login(user, login.Password).Wait()
 			}
-			p.tr.SetSecret(false)
-			if err == nil {
-				return m.name, nil
-			}
-			last = Classify("auth", fmt.Errorf("imap %s:%d: %s: %w", key.Host, key.Port, m.name, err))
-			if last.Kind != KindMechanismUnsupported {
-				return m.name, last
-			}
-		}
-		return "", last
+			return ic.client.Authenticate(c)
+		})
 	})
 }
 
@@ -286,7 +280,7 @@ func (o *Options) openIMAPInbox(ctx context.Context, key ProbeKey, login *Login,
 	if f != nil {
 		return nil, f
 	}
-	one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
+	one := login.only(username)
 	if f := o.imapLogin(ctx, p, ic, key, one); f != nil {
 		ic.close()
 		return nil, f

@@ -60,6 +60,9 @@ const (
 	// KindLimitExceeded: the server's answer broke a safety limit (reply size, SCRAM
 	// iteration count), so the engine stopped talking to it.
 	KindLimitExceeded Kind = "limit_exceeded"
+	// KindOAuthRejected: the server did not accept the sign-in token (expired, revoked,
+	// missing a scope); the report carries its decoded reason.
+	KindOAuthRejected Kind = "oauth_rejected"
 )
 
 // Failure is the one typed error that crosses from the engine into front ends.
@@ -302,7 +305,7 @@ func StatusFor(k Kind) Status {
 		return StatusTLSFailed
 	case KindCertExpired, KindCertNameMismatch, KindCertUnknownCA, KindCertSelfSigned:
 		return StatusCertInvalid
-	case KindAuthRejected, KindLoginCap:
+	case KindAuthRejected, KindLoginCap, KindOAuthRejected:
 		return StatusAuthFailed
 	case KindMechanismUnsupported, KindNoAuth, KindLoginDisabled:
 		return StatusAuthUnavailable

@@ -2,7 +2,12 @@ package detect
 
 import (
 	"context"
+	"sort"
 	"sync"
+
+	"golang.org/x/oauth2"
+
+	"github.com/mailsetup/mailsetup/detect/oauth"
 )
 
 // MaxFailedLogins is the cap of rejected logins per server in one run, so a probe
@@ -24,15 +29,20 @@ type Login struct {
 	// a POP3 login of the same run.
 	SMTPDone <-chan struct{}
 	// Untrusted marks a login for a server the user's trust does not reach: it carries no
-	// password, and the probe does not even ask the server to relay for the address.
+	// credential, and the probe does not even ask the server to relay for the address.
 	Untrusted bool
+	// Token, when set, signs in with OAuth2 (XOAUTH2, OAUTHBEARER) instead of the
+	// password; it is used only on trusted encrypted connections and never recorded.
+	Token *oauth2.Token
+	// OAuthUser is the name the token signs in as (the address).
+	OAuthUser string
 }
 
-// hasPassword reports whether a login should be attempted.
-func (l *Login) hasPassword() bool { return l != nil && l.Password != "" }
+// hasPassword reports whether a login should be attempted: with a password or a token.
+func (l *Login) hasPassword() bool { return l != nil && (l.Password != "" || l.Token != nil) }
 
 // withoutPassword is the login for a cell that must not receive credentials: the same
-// account and gate, no password; untrusted also skips the relay question.
+// account and gate, no password and no token; untrusted also skips the relay question.
 func (l *Login) withoutPassword(untrusted bool) *Login {
 	if l == nil {
 		return &Login{Untrusted: untrusted}
@@ -40,12 +50,28 @@ func (l *Login) withoutPassword(untrusted bool) *Login {
 	return &Login{Usernames: l.Usernames, From: l.From, Gate: l.Gate, SMTPDone: l.SMTPDone, Untrusted: untrusted}
 }
 
-// secretForms lists what the transcript of a probe with this login must scrub.
-func (l *Login) secretForms() []string {
+// only returns the login narrowed to one user name (send test, mailbox checks).
+func (l *Login) only(username string) *Login {
+	return &Login{Usernames: []string{username}, Password: l.Password, From: l.From, Gate: l.Gate,
+		Token: l.Token, OAuthUser: l.OAuthUser}
+}
+
+// secretsFor lists what the transcript of a probe of key with this login must scrub:
+// every encoding of the password, and of the token (raw, and as the XOAUTH2 and
+// OAUTHBEARER messages for this server), longest first.
+func (l *Login) secretsFor(key ProbeKey) []string {
 	if l == nil {
 		return nil
 	}
-	return SecretForms(l.Password, l.Usernames...)
+	out := SecretForms(l.Password, l.Usernames...)
+	if l.Token != nil {
+		out = append(out, SecretForms(l.Token.AccessToken)...)
+		for _, f := range oauth.SecretForms(l.OAuthUser, l.Token, key.Host, key.Port) {
+			out = append(out, string(f))
+		}
+		sort.SliceStable(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	}
+	return out
 }
 
 // LoginGate serialises logins per server until one user name is known to work, and

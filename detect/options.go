@@ -54,6 +54,9 @@ type Options struct {
 	SkipNetwork bool
 	// Only limits probing to these protocols when non-empty (e.g. just SMTP).
 	Only []Protocol
+	// OAuth, when set, signs in with OAuth2 (browser or device flow) and logs in with
+	// the token; nil uses the password only.
+	OAuth *OAuthSettings
 
 	// sessions caches TLS sessions for one run (set by Run).
 	sessions tls.ClientSessionCache
@@ -90,14 +93,27 @@ type Options struct {
 	Network func(ctx context.Context) Network
 }
 
-// Event is a progress notification; exactly one of its pointer fields is set.
+// Event is a progress notification: either one of its pointer fields is set, or Stage
+// announces the next step of the run.
 type Event struct {
 	Source  *SourceResult
 	Start   *ProbeKey
 	Probe   *ProbeResult
 	Network *Network
-	Stage   string
+	Stage   Stage
 }
+
+// Stage is a step of a run, in order.
+type Stage string
+
+// The stages a run announces.
+const (
+	StageDiscovery Stage = "discovery"
+	StageSignIn    Stage = "sign-in"
+	StageProbing   Stage = "probing"
+	StageSendTest  Stage = "send-test"
+	StageDone      Stage = "done"
+)
 
 // ProbeKey identifies one cell of the matrix.
 type ProbeKey struct {

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/emersion/go-sasl"
 	pop3 "github.com/knadh/go-pop3"
 )
 
@@ -211,7 +212,7 @@ func (o *Options) pop3Login(ctx context.Context, p *probeRun, pc *pop3Conn, key 
 	if pc.secure {
 		table = pop3Secure
 	}
-	mechs, f := chooseFrom(table, pc.mechs, pc.secure, o.AllowPlaintext)
+	mechs, f := o.loginMechs(login, table, pc.mechs, pc.secure, key)
 	if f != nil {
 		return f
 	}
@@ -222,26 +223,15 @@ func (o *Options) pop3Login(ctx context.Context, p *probeRun, pc *pop3Conn, key 
 			return Classify("auth", ctx.Err())
 		}
 	}
-	return o.loginLoop(ctx, p, key, login, func(user string) (string, *Failure) {
-		var last *Failure
-		for _, m := range mechs {
-			p.tr.SetSecret(true)
-			err := pop3Auth(pc, m, user, login.Password)
-			p.tr.SetSecret(false)
-			if err == nil {
-				return m.name, nil
-			}
-			last = Classify("auth", fmt.Errorf("pop3 %s:%d: %s: %w", key.Host, key.Port, m.name, err))
-			if last.Kind != KindMechanismUnsupported {
-				return m.name, last
-			}
-		}
-		return "", last
+	return o.loginLoop(ctx, p, key, login.forOAuth(), func(user string) (string, *Failure) {
+		return p.tryMechanisms(key, mechs, login, user, func(m mechanism, c sasl.Client) error {
+			return pop3Auth(pc, m, c, user, login.Password)
+		})
 	})
 }
 
-// pop3Auth runs one login with mechanism m.
-func pop3Auth(pc *pop3Conn, m mechanism, user, pass string) error {
+// pop3Auth runs one login with mechanism m: the USER and APOP commands, or SASL with c.
+func pop3Auth(pc *pop3Conn, m mechanism, c sasl.Client, user, pass string) error {
 	t := pc.text
 	switch m.name {
 	case "USER":
@@ -265,7 +255,6 @@ func pop3Auth(pc *pop3Conn, m mechanism, user, pass string) error {
 		return err
 	}
 	// SASL (RFC 5034): AUTH MECH [initial response], then "+ challenge" lines.
-	c := m.client(user, pass)
 	mech, ir, err := c.Start()
 	if err != nil {
 		return err
@@ -331,7 +320,7 @@ func (o *Options) loginPOP3(ctx context.Context, p *probeRun, key ProbeKey, logi
 	if f != nil {
 		return nil, f
 	}
-	one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
+	one := login.only(username)
 	if f := o.pop3Login(ctx, p, pc, key, one); f != nil {
 		pc.stop()
 		return nil, f

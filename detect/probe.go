@@ -86,7 +86,7 @@ func (o *Options) startProbe(key ProbeKey, login *Login) *probeRun {
 			Protocol: key.Protocol, Host: key.Host, Port: key.Port, Security: key.Security,
 			AuthMechanisms: []string{}, Transcript: []string{},
 		},
-		tr:    &Transcript{pending: map[byte]*bytes.Buffer{}, secrets: login.secretForms()},
+		tr:    &Transcript{pending: map[byte]*bytes.Buffer{}, secrets: login.secretsFor(key)},
 		start: time.Now(),
 	}
 }

@@ -9,6 +9,16 @@ import (
 // maxAlternatives caps the alternatives a recommendation lists.
 const maxAlternatives = 8
 
+// Setting.Auth values besides mechanism names.
+const (
+	// AuthOAuth2: verified by signing in with OAuth2 (XOAUTH2 or OAUTHBEARER).
+	AuthOAuth2 = "oauth2"
+	// AuthNone: the server relays for this network without a login.
+	AuthNone = "none"
+	// AuthPOPBeforeSMTP: the server relays for a while after a POP3 login.
+	AuthPOPBeforeSMTP = "pop-before-smtp"
+)
+
 // challengeMechs are mechanisms that prove the password without revealing it.
 var challengeMechs = map[string]bool{"CRAM-MD5": true, "SCRAM-SHA-1": true, "SCRAM-SHA-256": true}
 
@@ -149,12 +159,14 @@ func recommend(probes []ProbeResult, preferPOP3 bool, login *Login, encrypted ma
 func settingOf(r ProbeResult, login *Login) Setting {
 	s := Setting{Protocol: r.Protocol, Host: r.Host, Port: r.Port, Security: r.Security, Verified: r.Verified}
 	switch {
+	case r.Verified && (r.AuthUsed == "XOAUTH2" || r.AuthUsed == "OAUTHBEARER"):
+		s.Auth, s.Username = AuthOAuth2, r.UsernameUsed
 	case r.Verified:
 		s.Auth, s.Username = r.AuthUsed, r.UsernameUsed
 	case r.Relay == RelayAccepted:
-		s.Auth = "none"
+		s.Auth = AuthNone
 	case r.Relay == RelayAfterPOP3:
-		s.Auth = "pop-before-smtp"
+		s.Auth = AuthPOPBeforeSMTP
 	default:
 		s.Auth = bestOffered(r.AuthMechanisms)
 		if len(login.Usernames) > 0 {
@@ -230,13 +242,20 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 		}
 		w = append(w, s+".")
 	}
-	if o.Password == "" {
+	signedIn := rep.OAuth != nil && rep.OAuth.SignedIn
+	if o.Password == "" && !signedIn {
 		w = append(w, "No password given: the recommendation is unverified (servers reached, logins not tested).")
 	}
+	if a := rep.OAuth; a != nil && a.Needed && !a.SignedIn {
+		w = append(w, fmt.Sprintf("%s accepts only a sign-in on its own page for mail programs (OAuth2), not your password here: sign in with %s (in the window, or mailsetup probe --oauth browser).", a.Provider, a.Provider))
+	}
+	if a := rep.OAuth; a != nil && a.Error != "" {
+		w = append(w, "Signing in did not work: "+a.ErrorWords)
+	}
 	if rep.Recommended.Outgoing != nil && rep.Recommended.Outgoing.Security == SecurityNone {
-		if rep.Recommended.Outgoing.Auth == "pop-before-smtp" {
+		if rep.Recommended.Outgoing.Auth == AuthPOPBeforeSMTP {
 			w = append(w, "Sending works only shortly after checking mail by POP3 (POP before SMTP): let your mail program check mail before it sends.")
-		} else if rep.Recommended.Outgoing.Auth == "none" {
+		} else if rep.Recommended.Outgoing.Auth == AuthNone {
 			w = append(w, "Sending works only because this network is trusted by the server; it will stop on other networks.")
 		} else if !challengeMechs[rep.Recommended.Outgoing.Auth] {
 			w = append(w, "The outgoing setting sends your password unencrypted (you allowed it).")

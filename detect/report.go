@@ -1,6 +1,9 @@
 package detect
 
-import "github.com/mailsetup/mailsetup/detect/trust"
+import (
+	"github.com/mailsetup/mailsetup/detect/oauth"
+	"github.com/mailsetup/mailsetup/detect/trust"
+)
 
 // This file holds the report: the data every front end (CLI, GUI, export) reads.
 // Field names and JSON tags are a public contract (`mailsetup probe --json`).
@@ -61,7 +64,10 @@ type Report struct {
 	FailedLogins map[string]int   `json:"failed_logins,omitempty"`
 	// Hosts says, for every server the sources named, whether it may receive a login and why.
 	Hosts []HostTrust `json:"hosts"`
-	Meta  ReportMeta  `json:"meta"`
+	// OAuth is the OAuth2 sign-in: the provider one can sign in with, whether that is
+	// needed, and what happened (never the token); nil when the provider offers none.
+	OAuth *OAuthReport `json:"oauth,omitempty"`
+	Meta  ReportMeta   `json:"meta"`
 }
 
 // ReportMeta says when and how the report was made.
@@ -166,6 +172,8 @@ type ProbeResult struct {
 	Source string `json:"source,omitempty"`
 	// Error is the wrapped Go error text, for support staff.
 	Error string `json:"error,omitempty"`
+	// OAuthError is the server's decoded rejection of a sign-in token (RFC 7628 §3.2.2).
+	OAuthError *oauth.Failure `json:"oauth_error,omitempty"`
 }
 
 // Network is what the engine knows about the network in front of it.

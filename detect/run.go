@@ -66,7 +66,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		},
 	}
 
-	o.progress(Event{Stage: "discovery"})
+	o.progress(Event{Stage: StageDiscovery})
 	sources, cands, provider := o.Discover(ctx, addr)
 	for _, src := range sources {
 		o.logger().Debug("discovery", "source", src.Source, "found", src.Found, "elapsed_ms", src.ElapsedMS)
@@ -81,6 +81,9 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 
 	cells := o.matrix(cands)
 	login := o.login(addr, cands, provider, rt)
+	if o.OAuth.wanted() {
+		rep.OAuth = o.signIn(ctx, addr, provider, cands, rt, login)
+	}
 
 	// The network check runs beside the probes; its port-25 verdict cancels port-25 probes.
 	netCh := make(chan Network, 1)
@@ -94,7 +97,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		netCh <- n
 	}()
 
-	o.progress(Event{Stage: "probing"})
+	o.progress(Event{Stage: StageProbing})
 	rep.Probes = o.probeAll(ctx, cells, login, port25, rt)
 	for _, i := range explainPlainPorts(rep.Probes) {
 		o.progress(Event{Probe: &rep.Probes[i]}) // the window shows the better words too
@@ -108,14 +111,19 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	}
 
 	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login, encryptedServers(rep.Probes, rt))
+	if rep.OAuth == nil {
+		rep.OAuth = oauthOffer(provider, rep.Probes)
+	} else if provider != nil {
+		rep.OAuth.Needed = oauthNeeded(provider, rep.Probes) && !rep.OAuth.SignedIn
+	}
 	rep.Warnings = warnings(rep, provider, o)
 
 	if o.SendTest {
-		o.progress(Event{Stage: "send-test"})
+		o.progress(Event{Stage: StageSendTest})
 		rep.SendTest = o.sendTest(ctx, addr, rep.Recommended, login)
 	}
 	rep.Meta.ElapsedMS = time.Since(start).Milliseconds()
-	o.progress(Event{Stage: "done"})
+	o.progress(Event{Stage: StageDone})
 	return rep, nil
 }
 

@@ -39,7 +39,7 @@ func (o *Options) sendTest(ctx context.Context, addr Address, rec Recommendation
 	outKey := ProbeKey{out.Protocol, out.Host, out.Port, out.Security}
 	if err := o.SendMessage(ctx, outKey, login, out.Username, addr.String(), msg); err != nil {
 		res.StuckAt = "sending"
-		res.Error = scrub(err.Error(), login.secretForms())
+		res.Error = scrub(err.Error(), login.secretsFor(ProbeKey{}))
 		return res
 	}
 	res.Sent = true
@@ -57,7 +57,7 @@ func (o *Options) sendTest(ctx context.Context, addr Address, rec Recommendation
 			return res
 		}
 		if err != nil {
-			res.Error = scrub(err.Error(), login.secretForms())
+			res.Error = scrub(err.Error(), login.secretsFor(ProbeKey{}))
 		}
 		select {
 		case <-wait.Done():

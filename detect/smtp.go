@@ -11,6 +11,8 @@ import (
 
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
+
+	"github.com/mailsetup/mailsetup/detect/oauth"
 )
 
 // ehloName is the name the engine introduces itself with; .invalid never resolves.
@@ -366,26 +368,41 @@ func chooseFrom(table []mechanism, offered []string, secure, allowPlaintext bool
 
 // smtpLogin tries the user name variants with the best mechanisms, within the gate's cap.
 func (o *Options) smtpLogin(ctx context.Context, p *probeRun, c *smtp.Client, key ProbeKey, login *Login, offered []string, secure bool) *Failure {
-	mechs, f := chooseMechs(offered, secure, o.AllowPlaintext)
+	mechs, f := o.loginMechs(login, mechanisms, offered, secure, key)
 	if f != nil {
 		return f
 	}
-	return o.loginLoop(ctx, p, key, login, func(user string) (string, *Failure) {
-		var last *Failure
-		for _, m := range mechs {
-			p.tr.SetSecret(true)
-			err := c.Auth(m.client(user, login.Password))
-			p.tr.SetSecret(false)
-			if err == nil {
-				return m.name, nil
-			}
-			last = Classify("auth", fmt.Errorf("smtp %s:%d: auth %s: %w", key.Host, key.Port, m.name, err))
-			if last.Kind != KindMechanismUnsupported {
-				return m.name, last
-			}
-		}
-		return "", last
+	return o.loginLoop(ctx, p, key, login.forOAuth(), func(user string) (string, *Failure) {
+		return p.tryMechanisms(key, mechs, login, user, func(_ mechanism, sc sasl.Client) error { return c.Auth(sc) })
 	})
+}
+
+// tryMechanisms logs in as user with each mechanism in turn, moving on only while the
+// server says a mechanism is not supported; attempt runs one login (with the SASL
+// client, nil for the POP3 and IMAP commands that are not SASL). It returns the
+// mechanism used and nil, or a failure.
+func (p *probeRun) tryMechanisms(key ProbeKey, mechs []mechanism, login *Login, user string, attempt func(m mechanism, c sasl.Client) error) (string, *Failure) {
+	var last *Failure
+	for _, m := range mechs {
+		var c sasl.Client
+		if m.client != nil {
+			c = m.client(user, login.Password)
+		}
+		p.tr.SetSecret(true)
+		err := attempt(m, c)
+		p.tr.SetSecret(false)
+		if err == nil {
+			return m.name, nil
+		}
+		last = Classify("auth", fmt.Errorf("%s %s:%d: %s: %w", key.Protocol, key.Host, key.Port, m.name, err))
+		if oc, ok := c.(*oauth.SASLClient); ok {
+			last = p.tokenRejected(last, oc)
+		}
+		if last.Kind != KindMechanismUnsupported {
+			return m.name, last
+		}
+	}
+	return "", last
 }
 
 // loginLoop runs attempt for each user name variant under the login gate: it stops at
@@ -458,7 +475,7 @@ func (o *Options) SendMessage(ctx context.Context, key ProbeKey, login *Login, u
 	c := sc.client
 	mechs, _ := smtpCapabilities(p, c, key)
 	if len(mechs) > 0 {
-		one := &Login{Usernames: []string{username}, Password: login.Password, From: login.From, Gate: login.Gate}
+		one := login.only(username)
 		if f := o.smtpLogin(ctx, p, c, key, one, mechs, sc.secure); f != nil {
 			return f
 		}

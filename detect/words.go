@@ -161,6 +161,11 @@ var words = map[Kind]Words{
 		"The server sent more than any mail server needs to (an endless reply, or a login challenge that would take minutes to compute), so we stopped talking to it.",
 		"This is not a normal mail server, or something on this network interferes. Use another port or network.",
 	},
+	KindOAuthRejected: {
+		"Sign-in not accepted",
+		"The server answered, so the server name, port and encryption are right, but it did not accept the sign-in from your provider's page: the sign-in expired, was withdrawn, or lacks the permission for mail.",
+		"Sign in again. If it keeps failing, your provider or administrator may have turned this kind of access (IMAP, POP or SMTP) off for your account.",
+	},
 	KindLoginDisabled: {
 		"Login disabled before encryption",
 		"The server refuses logins on this unencrypted connection.",

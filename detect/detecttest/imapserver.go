@@ -11,6 +11,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+	"github.com/emersion/go-sasl"
 )
 
 // IMAPConfig shapes an in-process IMAP server (go-imap v2 imapserver + imapmemserver).
@@ -22,6 +23,8 @@ type IMAPConfig struct {
 	Users map[string]string
 	// InsecureAuth allows LOGIN without TLS; otherwise the server announces LOGINDISABLED.
 	InsecureAuth bool
+	// Tokens, when set, offers AUTH=XOAUTH2 and AUTH=OAUTHBEARER.
+	Tokens *Tokens
 }
 
 // IMAPServer is a running in-process IMAP server.
@@ -59,11 +62,18 @@ func NewIMAP(cfg IMAPConfig) (*IMAPServer, error) {
 	}
 	opts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			if cfg.Tokens != nil {
+				return &tokenSession{Session: mem.NewSession(), tokens: cfg.Tokens, users: cfg.Users}, nil, nil
+			}
 			return mem.NewSession(), nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: cfg.InsecureAuth,
 		Logger:       log.New(io.Discard, "", 0),
+	}
+	if cfg.Tokens != nil {
+		// The token session wraps the memory server's and hides its IMAP4rev2 methods.
+		delete(opts.Caps, imap.CapIMAP4rev2)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -85,6 +95,43 @@ func NewIMAP(cfg IMAPConfig) (*IMAPServer, error) {
 		_ = s.srv.Serve(ln)
 	}()
 	return s, nil
+}
+
+// tokenSession adds the bearer-token mechanisms to a memory server's session: a valid
+// token logs its user in as if with the password.
+type tokenSession struct {
+	imapserver.Session
+	tokens *Tokens
+	users  map[string]string
+}
+
+func (s *tokenSession) AuthenticateMechanisms() []string {
+	return []string{"PLAIN", "OAUTHBEARER", "XOAUTH2"}
+}
+
+func (s *tokenSession) Authenticate(mech string) (sasl.Server, error) {
+	switch mech {
+	case "OAUTHBEARER", "XOAUTH2":
+		var loginErr error
+		return &afterServer{Server: s.tokens.server(mech, func(u string) { loginErr = s.Session.Login(u, s.users[u]) }), err: &loginErr}, nil
+	case "PLAIN":
+		return sasl.NewPlainServer(func(_, user, pass string) error { return s.Session.Login(user, pass) }), nil
+	}
+	return nil, fmt.Errorf("imap fixture: mechanism %s not offered", mech)
+}
+
+// afterServer reports an error that happened while a successful exchange logged in.
+type afterServer struct {
+	sasl.Server
+	err *error
+}
+
+func (a *afterServer) Next(resp []byte) ([]byte, bool, error) {
+	chal, done, err := a.Server.Next(resp)
+	if err == nil && done && *a.err != nil {
+		err = *a.err
+	}
+	return chal, done, err
 }
 
 // Append stores a raw message in user's INBOX.

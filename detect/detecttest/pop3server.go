@@ -29,6 +29,8 @@ type POP3Config struct {
 	UserBeforeTLS bool
 	// OnLogin is called after every successful login (POP-before-SMTP fixtures).
 	OnLogin func(user string)
+	// Tokens, when set, offers SASL XOAUTH2 and OAUTHBEARER (after TLS).
+	Tokens *Tokens
 }
 
 // POP3Server is a running scripted POP3 server.
@@ -128,8 +130,15 @@ func (s *POP3Server) serve(conn net.Conn) {
 			if userOK {
 				say("USER")
 			}
+			var sasls []string
 			if s.cfg.CRAMMD5 {
-				say("SASL CRAM-MD5")
+				sasls = append(sasls, "CRAM-MD5")
+			}
+			if s.cfg.Tokens != nil && secure {
+				sasls = append(sasls, "OAUTHBEARER", "XOAUTH2")
+			}
+			if len(sasls) > 0 {
+				say("SASL %s", strings.Join(sasls, " "))
 			}
 			say("TOP\r\nUIDL\r\n.")
 		case cmd == "STLS" && s.cfg.Mode == "starttls" && !secure:
@@ -177,6 +186,33 @@ func (s *POP3Server) serve(conn net.Conn) {
 				say("+OK logged in")
 			} else {
 				say("-ERR [AUTH] Authentication failed.")
+			}
+		case cmd == "AUTH" && s.cfg.Tokens != nil && secure && !authed:
+			mech, ir, _ := strings.Cut(arg, " ")
+			srv := s.cfg.Tokens.server(strings.ToUpper(mech), func(u string) { user, authed = u, true })
+			resp, _ := base64.StdEncoding.DecodeString(ir)
+			if ir == "" {
+				resp = nil
+			}
+			for {
+				chal, done, err := srv.Next(resp)
+				if err != nil {
+					say("-ERR [AUTH] Authentication failed.")
+					break
+				}
+				if done {
+					say("+OK logged in")
+					break
+				}
+				say("+ %s", base64.StdEncoding.EncodeToString(chal))
+				line, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if resp, err = base64.StdEncoding.DecodeString(strings.TrimSpace(line)); err != nil {
+					say("-ERR bad base64")
+					break
+				}
 			}
 		case cmd == "STAT" && authed:
 			s.mu.Lock()

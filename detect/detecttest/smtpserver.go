@@ -43,6 +43,8 @@ type SMTPConfig struct {
 	MaxMessageBytes int64
 	// Deliver receives every accepted message (for send tests); may be nil.
 	Deliver func(from string, to []string, data []byte)
+	// Tokens, when set, accepts XOAUTH2 and OAUTHBEARER (list them in Mechanisms).
+	Tokens *Tokens
 }
 
 // SMTPServer is a running in-process SMTP server.
@@ -167,6 +169,10 @@ func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
 		return &loginServer{check: ss.check}, nil
 	case "CRAM-MD5":
 		return newCRAMServer(ss.s.cfg, func() { ss.authed = true }), nil
+	case "XOAUTH2", "OAUTHBEARER":
+		if ss.s.cfg.Tokens != nil {
+			return smtpRejects{ss.s.cfg.Tokens.server(mech, func(string) { ss.authed = true })}, nil
+		}
 	}
 	return nil, smtp.ErrAuthUnknownMechanism
 }
@@ -271,6 +277,18 @@ func (c *cramServer) Next(resp []byte) ([]byte, bool, error) {
 	}
 	c.ok()
 	return nil, true, nil
+}
+
+// smtpRejects ends a failed SASL exchange with 535 5.7.8, as mail servers do (go-smtp
+// would answer 454 to a plain error).
+type smtpRejects struct{ sasl.Server }
+
+func (s smtpRejects) Next(resp []byte) ([]byte, bool, error) {
+	chal, done, err := s.Server.Next(resp)
+	if err != nil {
+		err = &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8}, Message: "authentication failed"}
+	}
+	return chal, done, err
 }
 
 // T is the part of testing.TB the fixtures use; the demo mode provides its own.
