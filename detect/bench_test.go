@@ -200,7 +200,7 @@ func BenchmarkRecommend(b *testing.B) {
 	login := &Login{Password: "x", Usernames: []string{"me@a.test"}}
 	b.ReportAllocs()
 	for b.Loop() {
-		recommend(rep.Probes, false, login, nil)
+		recommend(rep.Probes, false, login, login.hasPassword(), nil)
 	}
 }
 

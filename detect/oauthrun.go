@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/mailsetup/mailsetup/detect/oauth"
+	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // This file signs in with OAuth2 for a run (detect/oauth does the flows) and logs in
@@ -289,15 +290,19 @@ func (o *Options) findIssuer(ctx context.Context, addr Address, provider *Provid
 		iss.Name = iss.IssuerURL
 		return iss, "option", nil
 	}
-	cfg, err := o.askServerForIssuer(ctx, cands, rt, addr)
+	hint, err := o.askServerForIssuer(ctx, cands, rt, addr)
 	if err != nil {
 		return oauth.Issuer{}, "", err
 	}
-	iss, err := oo.DiscoverConfig(ctx, cfg)
+	iss, err := oo.DiscoverConfig(ctx, hint.OpenIDConfiguration)
 	if err != nil {
 		return oauth.Issuer{}, "", err
 	}
 	iss.Name = iss.IssuerURL
+	if scopes := strings.Fields(hint.Scope); len(scopes) > 0 && len(iss.Scopes) == 0 {
+		// RFC 7628 §3.2.2: the scope the server says a token needs.
+		iss.Scopes = map[oauth.Protocol][]string{oauth.IMAP: scopes, oauth.POP3: scopes, oauth.SMTP: scopes}
+	}
 	return iss, "server", nil
 }
 
@@ -307,42 +312,55 @@ var ErrNoIssuer = errors.New("detect: no OAuth2 sign-in service is known for thi
 // askServerForIssuer asks a trusted IMAP server that offers OAUTHBEARER which issuer it
 // trusts: a login with an empty token is rejected with an RFC 7628 report that may
 // name the issuer's openid-configuration. No credential is sent.
-func (o *Options) askServerForIssuer(ctx context.Context, cands []Candidate, rt *runTrust, addr Address) (string, error) {
+func (o *Options) askServerForIssuer(ctx context.Context, cands []Candidate, rt *runTrust, addr Address) (*oauth.Failure, error) {
+	tried := map[ProbeKey]bool{}
 	for _, c := range cands {
-		if c.Protocol != IMAP || c.Security == SecurityNone || !rt.trusted(c.Host) {
+		key := ProbeKey{IMAP, trust.Normalize(c.Host), c.Port, c.Security}
+		if c.Protocol != IMAP || c.Security == SecurityNone || !rt.trusted(c.Host) || tried[key] {
 			continue
 		}
-		key := ProbeKey{IMAP, c.Host, c.Port, c.Security}
+		tried[key] = true
 		cctx, cancel := context.WithTimeout(ctx, o.timeout())
-		u, ok := o.imapIssuerHint(cctx, key, addr)
+		hint := o.imapIssuerHint(cctx, key, addr)
 		cancel()
-		if ok {
-			return u, nil
+		if hint != nil {
+			return hint, nil
 		}
 	}
-	return "", ErrNoIssuer
+	return nil, ErrNoIssuer
 }
 
-// imapIssuerHint runs the empty-token OAUTHBEARER exchange on one IMAP cell.
-func (o *Options) imapIssuerHint(ctx context.Context, key ProbeKey, addr Address) (string, bool) {
+// imapIssuerHint runs the empty-token OAUTHBEARER exchange on one IMAP cell and returns
+// the server's report when it names an https openid-configuration.
+func (o *Options) imapIssuerHint(ctx context.Context, key ProbeKey, addr Address) *oauth.Failure {
 	p := o.startProbe(key, nil)
 	ic, f := o.dialIMAP(ctx, p, key)
 	if f != nil {
-		return "", false
+		return nil
 	}
 	defer ic.close()
 	if !ic.secure || !hasCap(ic.caps, "AUTH=OAUTHBEARER") {
-		return "", false
+		return nil
 	}
 	c, err := oauth.NewSASLClient(oauth.OAUTHBEARER, addr.String(), &oauth2.Token{AccessToken: "-"}, key.Host, key.Port)
 	if err != nil {
-		return "", false
+		return nil
 	}
 	_ = ic.client.Authenticate(c)
-	if fr := c.Failure(); fr != nil && strings.HasPrefix(fr.OpenIDConfiguration, "https://") {
-		return fr.OpenIDConfiguration, true
+	fr := c.Failure()
+	if fr == nil || !strings.HasPrefix(fr.OpenIDConfiguration, "https://") {
+		return nil
 	}
-	return "", false
+	if fr.Scope == "" && hasCap(ic.caps, "AUTH=XOAUTH2") {
+		// Dovecot names the scope only in its XOAUTH2 report; ask once more for it.
+		if x, err := oauth.NewSASLClient(oauth.XOAUTH2, addr.String(), &oauth2.Token{AccessToken: "-"}, key.Host, key.Port); err == nil {
+			_ = ic.client.Authenticate(x)
+			if xf := x.Failure(); xf != nil {
+				fr.Scope = xf.Scope
+			}
+		}
+	}
+	return fr
 }
 
 // oauthNeeded says whether the provider can be proven only by signing in: its servers

@@ -104,8 +104,10 @@ func usable(r ProbeResult, withPassword bool) bool {
 // clear-text setting is never recommended for a service in encrypted (protocol|host: it
 // offers TLS, even with a certificate problem, or a trusted source says it does): less
 // encryption than exists is never the answer.
-func recommend(probes []ProbeResult, preferPOP3 bool, login *Login, encrypted map[string]bool) Recommendation {
-	withPassword := login.hasPassword()
+// proof says a login was to be proven (a password or a sign-in was given): then only
+// verified settings count.
+func recommend(probes []ProbeResult, preferPOP3 bool, login *Login, proof bool, encrypted map[string]bool) Recommendation {
+	withPassword := proof
 	type ranked struct {
 		r     ProbeResult
 		rank  int

@@ -107,7 +107,7 @@ func TestRecommendOrder(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			rec := recommend(tt.probes, tt.preferPOP3, tt.login, nil)
+			rec := recommend(tt.probes, tt.preferPOP3, tt.login, tt.login.hasPassword(), nil)
 			gotOut := ""
 			if rec.Outgoing != nil {
 				gotOut = strings.Join([]string{strconv.Itoa(rec.Outgoing.Port), string(rec.Outgoing.Security)}, "/")
@@ -132,7 +132,7 @@ func TestRecommendOrder(t *testing.T) {
 func TestRecommendUnverifiedSettingUsesFirstUsername(t *testing.T) {
 	t.Parallel()
 	login := &Login{From: "me@example.test", Usernames: []string{"me"}}
-	rec := recommend([]ProbeResult{okProbe(SMTP, 587, SecurityStartTLS, false, "LOGIN")}, false, login, nil)
+	rec := recommend([]ProbeResult{okProbe(SMTP, 587, SecurityStartTLS, false, "LOGIN")}, false, login, login.hasPassword(), nil)
 	if rec.Outgoing == nil || rec.Outgoing.Username != "me" || rec.Outgoing.Auth != "LOGIN" {
 		t.Fatalf("outgoing = %+v, want username me and auth LOGIN", rec.Outgoing)
 	}

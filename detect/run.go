@@ -110,7 +110,9 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 		rep.FailedLogins = nil
 	}
 
-	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login, encryptedServers(rep.Probes, rt))
+	// With a password or a sign-in asked for, only what a login proved is recommended.
+	proof := login.hasPassword() || o.OAuth.wanted()
+	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login, proof, encryptedServers(rep.Probes, rt))
 	if rep.OAuth == nil {
 		rep.OAuth = oauthOffer(provider, rep.Probes)
 	} else if provider != nil {

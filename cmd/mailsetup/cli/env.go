@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/oauth"
 )
 
 // Env is what a subcommand may touch: its streams, whether stdin is a terminal, and
@@ -20,6 +21,12 @@ type Env struct {
 	ReadPassword func() (string, error)
 	// Base holds injected engine options (Dialer, Resolver, Providers …).
 	Base detect.Options
+	// OpenBrowser and ShowCode show an OAuth2 sign-in (nil: print the address or the code
+	// on Stderr); tests play the browser here.
+	OpenBrowser func(url string) error
+	ShowCode    func(oauth.DeviceCode) error
+	// OAuth is the OAuth2 package's environment (config folder, environment variables).
+	OAuth oauth.Options
 }
 
 // Exit codes shared by all subcommands.

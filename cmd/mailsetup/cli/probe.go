@@ -16,13 +16,16 @@ import (
 	"time"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/oauth"
 	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // probeUsage is the synopsis of the probe subcommand; its flag names are a contract.
 const probeUsage = `usage: mailsetup probe [--password-stdin] [--username NAME] [--json] [--dns HOST:PORT]
                        [--ca FILE] [--timeout DURATION] [--allow-plaintext] [--send-test]
-                       [--pop3] [--accept-cert HOST=SHA256] [--trust-host HOST] ADDRESS`
+                       [--pop3] [--accept-cert HOST=SHA256] [--trust-host HOST]
+                       [--oauth browser|device] [--oauth-client-id ID] [--oauth-client-secret SECRET]
+                       [--oauth-issuer URL] ADDRESS`
 
 // Probe runs `mailsetup probe`: discovery, the matrix, diagnosis and the recommendation.
 func Probe(ctx context.Context, args []string, env Env) int {
@@ -40,6 +43,10 @@ func Probe(ctx context.Context, args []string, env Env) int {
 		preferPOP3     = fs.Bool("pop3", false, "prefer POP3 over IMAP for incoming mail")
 		acceptCert     multiFlag
 		trustHosts     multiFlag
+		oauthMode      = fs.String("oauth", "", "sign in with OAuth2: browser (the provider's page in your browser) or device (a code to type on another device)")
+		oauthClientID  = fs.String("oauth-client-id", "", "the OAuth2 client ID registered with the provider (see README: client registration)")
+		oauthSecret    = fs.String("oauth-client-secret", "", "the OAuth2 client secret, for providers that want one for installed apps (Google)")
+		oauthIssuer    = fs.String("oauth-issuer", "", "the OAuth2 authorization server, when neither the knowledge base nor the server names it (https URL)")
 	)
 	fs.Var(&acceptCert, "accept-cert", "accept this exact certificate for this server although it fails verification: HOST=SHA256 (a bare SHA256 applies to the servers of the address's own domain only)")
 	fs.Var(&trustHosts, "trust-host", "let this server receive a login although no trusted source names it (repeatable)")
@@ -77,8 +84,11 @@ func Probe(ctx context.Context, args []string, env Env) int {
 		return badInput(env, err, "")
 	}
 	opts.Password = pw
-	if opts.SendTest && pw == "" {
-		return badInput(env, errors.New("--send-test needs the password (--password-stdin)"), "")
+	if opts.OAuth, err = oauthSettings(env, *oauthMode, *oauthClientID, *oauthSecret, *oauthIssuer); err != nil {
+		return badInput(env, err, probeUsage)
+	}
+	if opts.SendTest && pw == "" && opts.OAuth == nil {
+		return badInput(env, errors.New("--send-test needs the password (--password-stdin) or --oauth"), "")
 	}
 	if !*asJSON {
 		opts.Progress = progressPrinter(env.Stderr)
@@ -108,6 +118,42 @@ func ExitCode(rep *detect.Report) int {
 		return ExitOK
 	}
 	return ExitNotFound
+}
+
+// oauthSettings builds the OAuth2 sign-in from the flags: the browser flow prints the
+// address to open (and the test's browser follows it), the device flow prints the code.
+func oauthSettings(env Env, mode, clientID, secret, issuer string) (*detect.OAuthSettings, error) {
+	if mode == "" {
+		if clientID != "" || secret != "" || issuer != "" {
+			return nil, errors.New("--oauth-client-id, --oauth-client-secret and --oauth-issuer need --oauth browser|device")
+		}
+		return nil, nil
+	}
+	m := detect.OAuthMode(mode)
+	if m != detect.OAuthBrowser && m != detect.OAuthDevice {
+		return nil, fmt.Errorf("--oauth %q: want browser or device", mode)
+	}
+	if issuer != "" && !strings.HasPrefix(issuer, "https://") {
+		return nil, fmt.Errorf("--oauth-issuer %q: want an https URL", issuer)
+	}
+	s := &detect.OAuthSettings{Mode: m, IssuerURL: issuer, OAuth: env.OAuth}
+	s.Client.ClientID, s.Client.ClientSecret = clientID, secret
+	s.OpenBrowser = env.OpenBrowser
+	if s.OpenBrowser == nil {
+		s.OpenBrowser = func(u string) error {
+			fmt.Fprintf(env.Stderr, "Sign in with your provider: open this address in your browser, then come back here.\n\n  %s\n\nWaiting for the sign-in (Ctrl-C cancels)…\n", u)
+			return nil
+		}
+	}
+	s.ShowCode = env.ShowCode
+	if s.ShowCode == nil {
+		s.ShowCode = func(c oauth.DeviceCode) error {
+			fmt.Fprintf(env.Stderr, "Sign in with your provider on any device: open %s and type the code %s (valid until %s).\nWaiting for the sign-in (Ctrl-C cancels)…\n",
+				c.VerificationURI, c.UserCode, c.Expires.Format("15:04"))
+			return nil
+		}
+	}
+	return s, nil
 }
 
 // validateAcceptCerts checks each --accept-cert value: HOST=SHA256 or a bare SHA256,
@@ -218,6 +264,13 @@ func PrintReport(w io.Writer, rep *detect.Report) {
 	}
 	fmt.Fprintln(w)
 
+	if a := rep.OAuth; a != nil && (a.SignedIn || a.Error != "") {
+		state := "signed in with " + a.Provider + " (" + string(a.Mode) + ")"
+		if !a.SignedIn {
+			state = "not signed in: " + a.Error
+		}
+		fmt.Fprintf(w, "\nOAuth2: %s\n", state)
+	}
 	var untrusted []detect.HostTrust
 	for _, h := range rep.Hosts {
 		if !h.Trusted {
