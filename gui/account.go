@@ -45,6 +45,10 @@ type request struct {
 	caFile         string
 	// trustHosts are servers the user confirmed in this session (never stored).
 	trustHosts []string
+	// oauth signs in with the provider's page in the browser (never stored).
+	oauth detect.OAuthMode
+	// oauthClientID is the OAuth2 client registration from the advanced options.
+	oauthClientID string
 }
 
 type accountScreen struct {
@@ -55,6 +59,7 @@ type accountScreen struct {
 	plaintext *widget.Check
 	caLabel   *widget.Label
 	caFile    string
+	clientID  *widget.Entry
 	check     *widget.Button
 	message   *widget.Label
 }
@@ -96,8 +101,11 @@ func (u *UI) showAccount(message string) {
 			s.caLabel.SetText("Also trusting " + r.URI().Name())
 		}, u.win)
 	})
+	s.clientID = widget.NewEntry()
+	s.clientID.SetPlaceHolder("Only if your provider's sign-in needs this program registered (see README)")
 	advanced := widget.NewAccordion(widget.NewAccordionItem("Advanced", container.NewVBox(
-		widget.NewForm(widget.NewFormItem("User name", s.username), widget.NewFormItem("Incoming", s.incoming)),
+		widget.NewForm(widget.NewFormItem("User name", s.username), widget.NewFormItem("Incoming", s.incoming),
+			widget.NewFormItem("OAuth2 client ID", s.clientID)),
 		s.plaintext, plainHelp,
 		container.NewHBox(caButton, s.caLabel),
 	)))
@@ -140,7 +148,7 @@ func (u *UI) showAccount(message string) {
 	if len(recent.Objects) > 0 {
 		recentRow = container.NewVBox(widget.NewLabel("Recent:"), container.NewHScroll(recent))
 	}
-	content := container.NewVBox(title, intro, s.message, form, recentRow, advanced, container.NewHBox(s.check))
+	content := container.NewVBox(title, intro, s.message, form, recentRow, advanced, container.NewHBox(s.check, u.signInButton(s)))
 	u.setContent("account", container.NewPadded(container.NewVScroll(content)))
 	u.win.Canvas().Focus(s.address)
 }
@@ -151,17 +159,24 @@ func (u *UI) submit() {
 	if s == nil || validateAddress(s.address.Text) != nil {
 		return
 	}
-	req := request{
+	req := u.requestFromForm()
+	u.rememberAddress(req.address)
+	u.app.Preferences().SetBool(prefPreferPOP3, req.preferPOP3)
+	u.startCheck(req)
+}
+
+// requestFromForm reads the account form into a check's request.
+func (u *UI) requestFromForm() request {
+	s := u.acct
+	return request{
 		address:        strings.TrimSpace(s.address.Text),
 		password:       s.password.Text,
 		username:       strings.TrimSpace(s.username.Text),
 		preferPOP3:     s.incoming.Selected == s.incoming.Options[1],
 		allowPlaintext: s.plaintext.Checked,
 		caFile:         s.caFile,
+		oauthClientID:  strings.TrimSpace(s.clientID.Text),
 	}
-	u.rememberAddress(req.address)
-	u.app.Preferences().SetBool(prefPreferPOP3, req.preferPOP3)
-	u.startCheck(req)
 }
 
 // rememberAddress keeps the recent addresses (never passwords), newest first.

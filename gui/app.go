@@ -6,6 +6,7 @@ package gui
 import (
 	"context"
 	_ "embed"
+	"net/url"
 	"sync"
 	"time"
 
@@ -57,6 +58,9 @@ type Config struct {
 	OnResult func(*detect.Report)
 	// QuitAfterResult closes the app once a result is shown (for AutoStart runs).
 	QuitAfterResult bool
+	// OpenURL opens the browser on an OAuth2 sign-in page; nil means the app's. Tests
+	// play the browser here.
+	OpenURL func(*url.URL) error
 	// Current wires the "Check the settings I use now" screen (gui/current.go).
 	Current CurrentConfig
 }
@@ -83,6 +87,8 @@ type UI struct {
 	lastReq *request
 	// consent is the open confirmation of an untrusted server (for tests).
 	consent dialog.Dialog
+	// signIn is the open "waiting for you to sign in" dialog.
+	signIn dialog.Dialog
 }
 
 // New builds the window on a.

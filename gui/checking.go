@@ -68,6 +68,7 @@ func (u *UI) startCheck(req request) {
 	opts.PreferPOP3 = req.preferPOP3
 	opts.AllowPlaintext = req.allowPlaintext
 	opts.TrustHosts = append(append([]string(nil), opts.TrustHosts...), req.trustHosts...)
+	opts.OAuth = u.oauthSettings(req, run)
 	u.lastReq = &req
 	if req.caFile != "" {
 		certs, err := detect.LoadCAFile(req.caFile)
@@ -92,6 +93,7 @@ func (u *UI) startCheck(req request) {
 			if u.run != run {
 				return // cancelled or superseded: its result is dropped
 			}
+			u.signedIn()
 			cancel()
 			if err != nil {
 				u.showAccount(errorWords(err))
@@ -119,6 +121,7 @@ func (u *UI) do(f func()) {
 // cancelCheck stops the running check at once and returns to the account screen.
 func (u *UI) cancelCheck() {
 	u.run++ // before cancel: the engine's last callback must see the new run
+	u.signedIn()
 	if u.cancel != nil {
 		u.cancel()
 	}
@@ -247,9 +250,12 @@ func (s *checkingScreen) apply(e detect.Event) {
 			s.network.Add(o)
 		}
 		s.network.Refresh()
-	case e.Stage == "probing":
+	case e.Stage == detect.StageSignIn:
+		_ = s.progress.Set("Signing in with your provider in the browser…")
+	case e.Stage == detect.StageProbing:
+		s.u.signedIn()
 		_ = s.progress.Set("Trying every port, encryption and login…")
-	case e.Stage == "send-test":
+	case e.Stage == detect.StageSendTest:
 		_ = s.progress.Set("Sending a test message to yourself and looking for it…")
 	}
 }

@@ -53,7 +53,11 @@ func (u *UI) showResult(rep *detect.Report) {
 		s.settingCard(u, "Incoming mail", "incoming", rec.Incoming),
 		s.settingCard(u, "Outgoing mail (SMTP)", "outgoing", rec.Outgoing))
 
-	box := container.NewVBox(title, s.summary, cards)
+	box := container.NewVBox(title, s.summary)
+	if offer := u.signInOffer(rep); offer != nil {
+		box.Add(offer)
+	}
+	box.Add(cards)
 	if len(rep.Warnings) > 0 {
 		box.Add(widget.NewLabelWithStyle("Good to know", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, w := range rep.Warnings {
@@ -255,6 +259,8 @@ func authWords(a string) string {
 		return "Encrypted password (" + a + ")"
 	case "none":
 		return "No login"
+	case detect.AuthOAuth2:
+		return "OAuth2 (sign in with your provider)"
 	case "":
 		return "Normal password"
 	}

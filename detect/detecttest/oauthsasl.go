@@ -14,6 +14,9 @@ import (
 // report naming OpenIDConfiguration (when set) and scope "mail".
 type Tokens struct {
 	Users map[string]string
+	// Valid, when set, decides tokens not in Users (e.g. by asking a test issuer's
+	// introspection endpoint); it returns the user or "".
+	Valid func(token string) string
 	// OpenIDConfiguration is named in rejections (RFC 7628 §3.2.2).
 	OpenIDConfiguration string
 }
@@ -32,7 +35,11 @@ func (t *Tokens) check(user, token string) string {
 	if t == nil {
 		return ""
 	}
-	if u, ok := t.Users[token]; ok && (user == "" || strings.EqualFold(user, u)) {
+	u, ok := t.Users[token]
+	if !ok && t.Valid != nil {
+		u = t.Valid(token)
+	}
+	if u != "" && (user == "" || strings.EqualFold(user, u)) {
 		return u
 	}
 	return ""

@@ -30,6 +30,12 @@ func StartWorld(t T, domain, user, password string) *World {
 
 // NewWorld starts a World; user is the full address. The caller closes it.
 func NewWorld(domain, user, password string) (w *World, err error) {
+	return NewWorldWith(domain, user, password, nil)
+}
+
+// NewWorldWith is NewWorld whose servers also accept OAuth2 tokens (XOAUTH2 and
+// OAUTHBEARER) when tokens is set.
+func NewWorldWith(domain, user, password string, tokens *Tokens) (w *World, err error) {
 	w = &World{Net: NewNet(), Domain: domain, User: user, Password: password}
 	defer func() {
 		if err != nil {
@@ -45,12 +51,12 @@ func NewWorld(domain, user, password string) (w *World, err error) {
 		return nil, err
 	}
 	users := map[string]string{user: password}
-	imapSrv, err := NewIMAP(IMAPConfig{Mode: "tls", Cert: cert, Users: users})
+	imapSrv, err := NewIMAP(IMAPConfig{Mode: "tls", Cert: cert, Users: users, Tokens: tokens})
 	if err != nil {
 		return nil, err
 	}
 	w.closers = append(w.closers, imapSrv.Close)
-	popSrv, err := NewPOP3(POP3Config{Mode: "tls", Cert: cert, Users: users})
+	popSrv, err := NewPOP3(POP3Config{Mode: "tls", Cert: cert, Users: users, Tokens: tokens})
 	if err != nil {
 		return nil, err
 	}
@@ -64,8 +70,12 @@ func NewWorld(domain, user, password string) (w *World, err error) {
 		}
 	}
 	var smtps []*SMTPServer
+	mechs := []string{"PLAIN", "LOGIN"}
+	if tokens != nil {
+		mechs = append(mechs, "OAUTHBEARER", "XOAUTH2")
+	}
 	for _, mode := range []string{"tls", "starttls"} {
-		s, err := NewSMTP(SMTPConfig{Mode: mode, Cert: cert, Domain: smtpHost, Mechanisms: []string{"PLAIN", "LOGIN"}, Users: users, Deliver: deliver})
+		s, err := NewSMTP(SMTPConfig{Mode: mode, Cert: cert, Domain: smtpHost, Mechanisms: mechs, Users: users, Deliver: deliver, Tokens: tokens})
 		if err != nil {
 			return nil, err
 		}

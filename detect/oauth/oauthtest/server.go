@@ -503,3 +503,28 @@ func (b *Browser) ApproveDevice(ctx context.Context, verificationURI, userCode, 
 	}
 	return nil
 }
+
+// Introspect asks the issuer's RFC 7662 endpoint, as a mail server would, whether token
+// is active, and returns the user's e-mail address or "".
+func (s *Server) Introspect(token string) string {
+	form := url.Values{"token": {token}}
+	req, err := http.NewRequest(http.MethodPost, s.URL+"/oauth/introspect", strings.NewReader(form.Encode()))
+	if err != nil {
+		return ""
+	}
+	req.SetBasicAuth(s.ResourceID, s.ResourceSecret)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	var ans struct {
+		Active bool   `json:"active"`
+		Email  string `json:"email"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&ans) != nil || !ans.Active {
+		return ""
+	}
+	return ans.Email
+}
