@@ -47,6 +47,8 @@ type Config struct {
 	DemoUsername string
 	// DemoDomain names whose servers run on this computer, for the banner.
 	DemoDomain string
+	// DemoSignIn makes AutoStart press "Sign in with <provider>" instead of Check.
+	DemoSignIn bool
 	// Version is shown in the about box.
 	Version string
 	// OnStarted is called once the first frame is up (timing in the smoke test).
@@ -113,7 +115,11 @@ func New(a fyne.App, cfg Config) *UI {
 // there): with AutoStart in demo mode it checks the demo account.
 func (u *UI) started() {
 	if u.cfg.Demo && u.cfg.AutoStart {
-		u.submit()
+		if u.cfg.DemoSignIn {
+			u.submitSignIn()
+		} else {
+			u.submit()
+		}
 	}
 	if u.cfg.Current.StartFile != "" {
 		u.showCurrentFile(u.cfg.Current.StartFile)

@@ -57,6 +57,16 @@ import -window root "$out/5-confirm-server.png"
 kill "$app"; wait "$app" 2>/dev/null || true
 app=
 
+# Signing in with the provider (OAuth2): the window opens the provider's page in the
+# browser and waits, with Cancel. (The demo provider's page does not exist; the client
+# ID is the demo's own, from the environment, as a distributor would set one.)
+MAILSETUP_DEMO_ACCOUNT=oauth MAILSETUP_AUTOSTART=1 MAILSETUP_OAUTH_CLIENT_ID=demo-client BROWSER=true "$bin" --demo >>"$log" 2>&1 &
+app=$!
+sleep 3
+import -window root "$out/6-sign-in.png"
+kill "$app"; wait "$app" 2>/dev/null || true
+app=
+
 # The unattended run (as on the macOS and Windows CI jobs): the window checks the demo
 # account by itself and reports its peak resident memory before it closes.
 MAILSETUP_TIMING=1 MAILSETUP_AUTOSTART=1 MAILSETUP_QUIT_AFTER_CHECK=1 timeout 60 "$bin" --demo >>"$log" 2>&1

@@ -70,8 +70,16 @@ func runWindow(args []string, db *detect.ProviderDB) {
 			w.Net.SRV(srv.service, hostedDomain, srv.host+demoDomain, srv.port)
 		}
 		cfg.Demo, cfg.DemoAddress, cfg.DemoPassword, cfg.DemoDomain = true, demoAddress, demoPassword, demoDomain
-		if os.Getenv("MAILSETUP_DEMO_ACCOUNT") == "hosted" {
+		switch os.Getenv("MAILSETUP_DEMO_ACCOUNT") {
+		case "hosted":
 			cfg.DemoAddress, cfg.DemoUsername = "you@"+hostedDomain, demoAddress
+		case "oauth":
+			// The demo provider as the knowledge base would describe one that signs in with
+			// OAuth2; its sign-in page does not exist, so the window waits for the browser
+			// (the screenshot of that wait) until Cancel. A client ID must come from the
+			// usual places (MAILSETUP_OAUTH_CLIENT_ID …): the project ships none.
+			cfg.Base.Providers = demoOAuthKnowledge(db)
+			cfg.DemoSignIn = true
 		}
 		// Unattended measurement (scripts/smoke-gui.sh, the CI jobs on macOS and Windows):
 		// check the demo account at once, report, and close.
@@ -90,4 +98,21 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		}
 	}
 	gui.Main(cfg)
+}
+
+// demoOAuthKnowledge is the knowledge base plus the demo provider with an OAuth2 sign-in.
+func demoOAuthKnowledge(db *detect.ProviderDB) *detect.ProviderDB {
+	out := &detect.ProviderDB{ReferenceHosts: db.ReferenceHosts}
+	if db != nil {
+		out.Providers = append(out.Providers, db.Providers...)
+	}
+	out.Providers = append(out.Providers, detect.Provider{ID: "demo", Name: "Demo Mail", Domains: []string{demoDomain}, Username: "address",
+		Servers: []detect.ProviderServer{
+			{Protocol: detect.SMTP, Host: "smtp." + demoDomain, Port: 465, Security: detect.SecurityTLS},
+			{Protocol: detect.IMAP, Host: "imap." + demoDomain, Port: 993, Security: detect.SecurityTLS}},
+		OAuth2: &detect.ProviderOAuth2{Issuer: "https://login." + demoDomain, AuthURL: "https://login." + demoDomain + "/authorize",
+			TokenURL: "https://login." + demoDomain + "/token",
+			Scopes:   detect.OAuth2Scopes{IMAP: []string{"mail"}, POP3: []string{"mail"}, SMTP: []string{"mail"}}}})
+	out.Index()
+	return out
 }
