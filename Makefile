@@ -56,6 +56,8 @@ fuzz:
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzParseEHLO$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect -run '^$$' -fuzz '^FuzzTranscriptSecretMode$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect/trust -run '^$$' -fuzz '^FuzzDecide$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./detect/oauth -run '^$$' -fuzz '^FuzzParseFailure$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./clients/thunderbird -run '^$$' -fuzz '^FuzzParsePrefs$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./cmd/mailsetup/cli -run '^$$' -fuzz '^FuzzReadReport$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./export -run '^$$' -fuzz '^FuzzAutodiscoverRoundTrip$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./detect/knowledge/clientconfig -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)

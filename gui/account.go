@@ -148,7 +148,10 @@ func (u *UI) showAccount(message string) {
 	if len(recent.Objects) > 0 {
 		recentRow = container.NewVBox(widget.NewLabel("Recent:"), container.NewHScroll(recent))
 	}
-	content := container.NewVBox(title, intro, s.message, form, recentRow, advanced, container.NewHBox(s.check, u.signInButton(s)))
+	current := widget.NewButtonWithIcon("Check the settings I use now…", theme.FolderOpenIcon(), func() { u.showCurrent() })
+	current.Importance = widget.LowImportance
+	content := container.NewVBox(title, intro, s.message, form, recentRow, advanced, container.NewHBox(s.check, u.signInButton(s)),
+		widget.NewSeparator(), widget.NewLabel("Mail worked elsewhere and not here? Check the settings your mail program uses now:"), container.NewHBox(current))
 	u.setContent("account", container.NewPadded(container.NewVScroll(content)))
 	u.win.Canvas().Focus(s.address)
 }

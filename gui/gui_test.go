@@ -339,3 +339,14 @@ func tapButton(o fyne.CanvasObject, label string) bool {
 	test.Tap(found)
 	return true
 }
+
+// The account screen leads to "Check the settings I use now".
+func TestAccountScreenOpensCurrentSettings(t *testing.T) {
+	u, _ := newTestUI(t)
+	if !tapButton(u.win.Content(), "Check the settings I use now…") {
+		t.Fatalf("no button:\n%s", allText(u))
+	}
+	if u.screen != "current" {
+		t.Fatalf("screen %s, want current", u.screen)
+	}
+}
