@@ -15,11 +15,17 @@ import (
 
 // Discovery source names, in merge priority order.
 const (
-	SourceProviders  = "providers"
+	// SourceProviders is the embedded knowledge: providers.yaml and the ISPDB snapshot.
+	SourceProviders = "providers"
+	// SourceISPDB is Mozilla's ISPDB online (https://autoconfig.thunderbird.net).
+	SourceISPDB = "ispdb"
+	// SourceAutoconfig is the domain's own autoconfig document (https, then http).
 	SourceAutoconfig = "autoconfig"
-	SourceSRV        = "srv"
-	SourceMX         = "mx"
-	SourceGuess      = "guess"
+	// SourceAutodiscover is Microsoft Autodiscover (POX).
+	SourceAutodiscover = "autodiscover"
+	SourceSRV          = "srv"
+	SourceMX           = "mx"
+	SourceGuess        = "guess"
 )
 
 // maxDiscovery caps the whole discovery step.
@@ -40,7 +46,9 @@ func (o *Options) Discover(ctx context.Context, addr Address) ([]SourceResult, [
 	}
 	jobs := []job{
 		{SourceProviders, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverProviders(addr) }},
+		{SourceISPDB, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverISPDB(ctx, addr), nil }},
 		{SourceAutoconfig, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverAutoconfig(ctx, addr), nil }},
+		{SourceAutodiscover, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverAutodiscover(ctx, addr), nil }},
 		{SourceSRV, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverSRV(ctx, addr), nil }},
 		{SourceMX, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverMX(ctx, addr) }},
 		{SourceGuess, func(ctx context.Context) (SourceResult, *Provider) { return o.discoverGuess(ctx, addr), nil }},
@@ -104,7 +112,8 @@ func (o *Options) discoverProviders(addr Address) (SourceResult, *Provider) {
 	if p == nil {
 		return SourceResult{Detail: fmt.Sprintf("%s is not in the knowledge base (%d providers)", addr.Domain, len(o.Providers.Providers))}, nil
 	}
-	return SourceResult{Detail: p.Name, Servers: withOrigin(p.Candidates(addr, SourceProviders), trust.OriginKnowledge, "providers.yaml: "+p.ID)}, p
+	detail := p.Name + " (" + p.Provenance.String() + ")"
+	return SourceResult{Detail: detail, Servers: withOrigin(p.Candidates(addr, SourceProviders), trust.OriginKnowledge, "knowledge: "+p.ID)}, p
 }
 
 // withOrigin marks candidates with the trust origin and the exact place they came from.
@@ -217,14 +226,29 @@ func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *
 	}
 	r := SourceResult{Detail: "MX " + strings.Join(hosts, ", ")}
 	for _, h := range hosts {
-		if p := o.Providers.ByMX(h); p != nil {
+		p := o.Providers.ByMX(h)
+		if p == nil {
+			p, _ = o.Providers.ByMXDomain(h) // the ISPDB lists MX domains for this
+		}
+		if p != nil {
 			r.Detail += "; hosted by " + p.Name
-			r.Servers = withOrigin(p.Candidates(addr, SourceMX), trust.OriginKnowledgeMX, "MX "+h+" → providers.yaml: "+p.ID)
+			r.Servers = withOrigin(p.Candidates(addr, SourceMX), trust.OriginKnowledgeMX, "MX "+h+" → knowledge: "+p.ID)
 			return r, p
 		}
 	}
-	// Not a known provider: the MX host's own registrable domain may publish autoconfig.
-	// What another domain's document names is never trusted with a login by itself.
+	// Not known offline: ask the online ISPDB for the MX host's registrable domain (as
+	// Thunderbird does), then that domain's own autoconfig. What another domain's
+	// document names is never trusted with a login by itself; the ISPDB's answer is.
+	for _, d := range mxDomains(hosts, addr.Domain) {
+		if cands, _, err := o.fetchISPDB(ctx, d, addr); len(cands) > 0 {
+			r.Detail += "; online ISPDB for " + d
+			if err != nil {
+				r.Detail += " (" + err.Error() + ")"
+			}
+			r.Servers = cands
+			return r, nil
+		}
+	}
 	for _, d := range mxDomains(hosts, addr.Domain) {
 		cands, _, err := o.fetchAutoconfig(ctx, d, addr, false)
 		if err == nil && len(cands) > 0 {

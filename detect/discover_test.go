@@ -188,8 +188,8 @@ func TestDiscoverSources(t *testing.T) {
 			},
 			wantFound: map[string]bool{SourceAutoconfig: true},
 			check: func(t *testing.T, res []SourceResult, cands []Candidate) {
-				if !strings.Contains(res[1].Detail, "http://example.test/.well-known/autoconfig/mail/config-v1.1.xml: found (autoconfig_http)") {
-					t.Errorf("detail = %s", res[1].Detail)
+				if !strings.Contains(res[2].Detail, "http://example.test/.well-known/autoconfig/mail/config-v1.1.xml: found (autoconfig_http)") {
+					t.Errorf("detail = %s", res[2].Detail)
 				}
 			},
 		},
@@ -209,9 +209,9 @@ func TestDiscoverSources(t *testing.T) {
 			},
 			wantFound: map[string]bool{SourceAutoconfig: false},
 			check: func(t *testing.T, res []SourceResult, cands []Candidate) {
-				d := res[1].Detail
-				if !strings.Contains(d, "larger than") || !strings.Contains(d, "redirects") || res[1].Error == "" {
-					t.Errorf("detail %q error %q", d, res[1].Error)
+				d := res[2].Detail
+				if !strings.Contains(d, "larger than") || !strings.Contains(d, "redirects") || res[2].Error == "" {
+					t.Errorf("detail %q error %q", d, res[2].Error)
 				}
 			},
 		},
@@ -224,8 +224,8 @@ func TestDiscoverSources(t *testing.T) {
 			},
 			wantFound: map[string]bool{SourceSRV: true},
 			check: func(t *testing.T, res []SourceResult, cands []Candidate) {
-				if !strings.Contains(res[2].Detail, "_pop3: not offered") {
-					t.Errorf("detail = %q", res[2].Detail)
+				if !strings.Contains(res[4].Detail, "_pop3: not offered") {
+					t.Errorf("detail = %q", res[4].Detail)
 				}
 				for _, c := range cands {
 					if c.Protocol == POP3 {
@@ -301,7 +301,7 @@ func TestDiscoverSources(t *testing.T) {
 				t.Fatal(err)
 			}
 			res, cands, prov := e.opts.Discover(context.Background(), addr)
-			names := []string{SourceProviders, SourceAutoconfig, SourceSRV, SourceMX, SourceGuess}
+			names := []string{SourceProviders, SourceISPDB, SourceAutoconfig, SourceAutodiscover, SourceSRV, SourceMX, SourceGuess}
 			if len(res) != len(names) {
 				t.Fatalf("%d source results", len(res))
 			}
@@ -350,7 +350,7 @@ func TestDiscoverCancelReturnsPromptly(t *testing.T) {
 	if d := time.Since(start); d > 400*time.Millisecond {
 		t.Fatalf("Discover took %v after cancel", d)
 	}
-	if len(res) != 5 || res[1].Error == "" {
+	if len(res) != 7 || res[1].Error == "" || res[2].Error == "" {
 		t.Fatalf("results %+v", res)
 	}
 }

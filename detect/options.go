@@ -89,6 +89,9 @@ type Options struct {
 	CaptivePortalURL string
 	// PublicIPURL answers this network's public address as plain text; empty skips it.
 	PublicIPURL string
+	// OnlineISPDB is the base URL of Mozilla's ISP database online; empty means
+	// DefaultOnlineISPDB, "off" skips the source (the embedded snapshot still answers).
+	OnlineISPDB string
 	// Network overrides the network check (tests, GUI demo); nil means the real one.
 	Network func(ctx context.Context) Network
 }

@@ -111,7 +111,7 @@ func TestRunVerifiesAndRecommends(t *testing.T) {
 	if elapsed > 2*time.Second {
 		t.Errorf("run took %v against loopback servers", elapsed)
 	}
-	if events["source"] != 5 || events["probe"] < 18 || events["network"] != 1 || events["start"] == 0 {
+	if events["source"] != 7 || events["probe"] < 18 || events["network"] != 1 || events["start"] == 0 {
 		t.Errorf("progress events %v", events)
 	}
 	t.Logf("full matrix with logins: %v", elapsed)

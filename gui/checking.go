@@ -198,6 +198,9 @@ func (s *checkingScreen) apply(e detect.Event) {
 		state := "nothing"
 		if e.Source.Found {
 			state = fmt.Sprintf("%d servers", len(e.Source.Servers))
+			if e.Source.Source == detect.SourceProviders {
+				state += " — " + e.Source.Detail // the provider and where its facts come from
+			}
 		}
 		l := widget.NewLabel(fmt.Sprintf("%s: %s (%d ms)", sourceWords(e.Source.Source), state, e.Source.ElapsedMS))
 		l.Wrapping = fyne.TextWrapWord
@@ -269,8 +272,12 @@ func sourceWords(src string) string {
 	switch src {
 	case detect.SourceProviders:
 		return "Known providers"
+	case detect.SourceISPDB:
+		return "Mozilla's provider database (online)"
 	case detect.SourceAutoconfig:
 		return "Provider's setup file"
+	case detect.SourceAutodiscover:
+		return "Microsoft Autodiscover"
 	case detect.SourceSRV:
 		return "DNS service records"
 	case detect.SourceMX:

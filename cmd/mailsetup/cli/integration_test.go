@@ -24,12 +24,35 @@ import (
 func TestProbeRealServers(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name     string
-		setup    realmail.Setup
-		args     []string
-		wantCode int
-		check    func(t *testing.T, s *realmail.Servers, rep *detect.Report)
+		name         string
+		setup        realmail.Setup
+		autodiscover bool
+		args         []string
+		wantCode     int
+		check        func(t *testing.T, s *realmail.Servers, rep *detect.Report)
 	}{
+		{name: "autodiscover", setup: realmail.Modern, autodiscover: true, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
+			// No mail SRV records: only the domain's Autodiscover (found through SRV
+			// _autodiscover._tcp, HTTPS, inside the domain) knows the real ports.
+			o, in := rep.Recommended.Outgoing, rep.Recommended.Incoming
+			if o == nil || o.Port != s.Ports["submissions"] || !o.Verified || in == nil || in.Port != s.Ports["imaps"] || !in.Verified {
+				t.Errorf("recommended %+v / %+v, want the Autodiscover ports %d / %d", o, in, s.Ports["submissions"], s.Ports["imaps"])
+			}
+			found := false
+			for _, d := range rep.Discovery {
+				if d.Source == detect.SourceAutodiscover && d.Found && strings.Contains(d.Detail, "SRV _autodiscover._tcp") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("the Autodiscover source found nothing: %+v", rep.Discovery)
+			}
+			for _, h := range rep.Hosts {
+				if h.Host == s.Host && (!h.Trusted || h.Reason != "own_domain") {
+					t.Errorf("host %+v", h)
+				}
+			}
+		}},
 		{name: "modern", setup: realmail.Modern, args: []string{"--send-test"}, check: func(t *testing.T, s *realmail.Servers, rep *detect.Report) {
 			o, in := rep.Recommended.Outgoing, rep.Recommended.Incoming
 			if o == nil || o.Host != s.Host || o.Port != s.Ports["submissions"] || o.Security != detect.SecurityTLS || !o.Verified {
@@ -94,9 +117,9 @@ func TestProbeRealServers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			domain := string(tt.setup) + ".test"
+			domain := tt.name + ".test"
 			pass := "Real-" + string(tt.setup) + "-Pa55"
-			s := realmail.Start(t, realmail.Config{Setup: tt.setup, Domain: domain, Users: map[string]string{"alice": pass}})
+			s := realmail.Start(t, realmail.Config{Setup: tt.setup, Domain: domain, Users: map[string]string{"alice": pass}, Autodiscover: tt.autodiscover})
 			var out, errb bytes.Buffer
 			env := Env{Stdin: strings.NewReader(pass + "\n"), Stdout: &out, Stderr: &errb,
 				Base: detect.Options{SkipNetwork: true}}

@@ -9,7 +9,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -43,6 +47,10 @@ type Config struct {
 	// OAuth2, when set, adds XOAUTH2 and OAUTHBEARER to Dovecot, and through its SASL
 	// to Postfix, beside the password mechanisms.
 	OAuth2 *OAuth2
+	// Autodiscover publishes the servers through Microsoft Autodiscover (POX) instead of
+	// the mail SRV records: an HTTPS server for autodiscover.<domain> (certificate from
+	// the instance's CA) found through SRV _autodiscover._tcp.<domain>.
+	Autodiscover bool
 }
 
 // OAuth2 configures Dovecot's oauth2 passdb: bearer tokens are validated by RFC 7662
@@ -72,6 +80,8 @@ type Servers struct {
 	Ports map[string]int
 	// DNS is dnsmasq's HOST:PORT; it answers A, MX and SRV records for the domain.
 	DNS string
+	// AutodiscoverPort is the Autodiscover HTTPS server's port (Config.Autodiscover).
+	AutodiscoverPort int
 	// Startup is how long starting everything took.
 	Startup time.Duration
 }
@@ -146,6 +156,9 @@ func Start(t *testing.T, cfg Config) *Servers {
 		s.Ports[svc] = freePort(t)
 	}
 	s.DNS = "127.0.0.1:" + strconv.Itoa(freeUDPPort(t))
+	if cfg.Autodiscover {
+		s.startAutodiscover(t, cfg)
+	}
 
 	s.startDovecot(t, cfg)
 	s.startPostfix(t, cfg)
@@ -497,9 +510,14 @@ func (s *Servers) startDNS(t *testing.T, cfg Config) {
 	}
 	srv := map[string]string{"submission": "_submission", "submissions": "_submissions", "imap": "_imap", "imaps": "_imaps", "pop3": "_pop3", "pop3s": "_pop3s"}
 	for svc, label := range srv {
-		if p, ok := s.Ports[svc]; ok {
+		if p, ok := s.Ports[svc]; ok && !cfg.Autodiscover {
 			args = append(args, fmt.Sprintf("--srv-host=%s._tcp.%s,%s,%d", label, cfg.Domain, s.Host, p))
 		}
+	}
+	if s.AutodiscoverPort != 0 {
+		host := "autodiscover." + cfg.Domain
+		args = append(args, "--host-record="+host+",127.0.0.1",
+			fmt.Sprintf("--srv-host=_autodiscover._tcp.%s,%s,%d", cfg.Domain, host, s.AutodiscoverPort))
 	}
 	run(t, s.Dir, "dnsmasq", args...)
 	deadline := time.Now().Add(10 * time.Second)
@@ -529,4 +547,43 @@ func dumpLogs(t *testing.T, dir string) {
 			t.Logf("--- %s ---\n%s", f, b)
 		}
 	}
+}
+
+// startAutodiscover serves the instance's settings as an Autodiscover POX answer on
+// 127.0.0.1 (HTTPS, certificate for autodiscover.<domain>), for the login name the
+// request names.
+func (s *Servers) startAutodiscover(t *testing.T, cfg Config) {
+	t.Helper()
+	cert := s.CA.Leaf(t, detecttest.CertOpts{}, "autodiscover."+cfg.Domain)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+		email := ""
+		if i, j := bytes.Index(body, []byte("<EMailAddress>")), bytes.Index(body, []byte("</EMailAddress>")); i >= 0 && j > i {
+			email = html.EscapeString(string(body[i+len("<EMailAddress>") : j]))
+		}
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		proto := func(typ string, port int, ssl, enc string) string {
+			return fmt.Sprintf("<Protocol><Type>%s</Type><Server>%s</Server><Port>%d</Port><LoginName>%s</LoginName><SPA>off</SPA><SSL>%s</SSL><Encryption>%s</Encryption><AuthRequired>on</AuthRequired></Protocol>",
+				typ, s.Host, port, email, ssl, enc)
+		}
+		var blocks []string
+		if p, ok := s.Ports["imaps"]; ok {
+			blocks = append(blocks, proto("IMAP", p, "on", "SSL"))
+		}
+		if p, ok := s.Ports["pop3s"]; ok {
+			blocks = append(blocks, proto("POP3", p, "on", "SSL"))
+		}
+		if p, ok := s.Ports["submissions"]; ok {
+			blocks = append(blocks, proto("SMTP", p, "on", "SSL"))
+		}
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="utf-8"?>
+<Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/responseschema/2006">
+<Response xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a">
+<Account><AccountType>email</AccountType><Action>settings</Action>%s</Account></Response></Autodiscover>`, strings.Join(blocks, ""))
+	}))
+	srv.TLS = detecttest.ServerTLS(cert)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	s.AutodiscoverPort, _ = strconv.Atoi(port)
 }
