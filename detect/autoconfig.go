@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/mailsetup/mailsetup/detect/knowledge/clientconfig"
 	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
@@ -216,6 +217,7 @@ func autoconfigURLs(domain string, addr Address) []string {
 // far that is trusted.
 type fetched struct {
 	cands  []Candidate
+	oauth2 *OAuth2Hint
 	final  string // the URL that answered, after redirects, without the query
 	origin trust.Origin
 	err    error
@@ -226,7 +228,7 @@ type fetched struct {
 // URL tried. Asking at once keeps a silent web server from costing four timeouts. own
 // says domain is the address's own; each server is marked with the trust origin of
 // the document that named it and the document's final URL.
-func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Address, own bool) ([]Candidate, []string, error) {
+func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Address, own bool) ([]Candidate, []string, *OAuth2Hint, error) {
 	client := o.httpClient()
 	urls := autoconfigURLs(domain, addr)
 	results := make([]fetched, len(urls))
@@ -255,14 +257,14 @@ func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Addre
 				note += "; " + r.err.Error()
 			}
 			tried = append(tried, note)
-			return withOrigin(r.cands, r.origin, r.final), tried, nil
+			return withOrigin(r.cands, r.origin, r.final), tried, r.oauth2, nil
 		}
 		tried = append(tried, shown+": "+r.err.Error())
 		if firstErr == nil {
 			firstErr = r.err
 		}
 	}
-	return nil, tried, firstErr
+	return nil, tried, nil, firstErr
 }
 
 // fetchOne fetches one autoconfig URL and classifies where the answer came from.
@@ -294,7 +296,18 @@ func (o *Options) fetchOne(ctx context.Context, client *http.Client, u string, a
 		return f
 	}
 	f.cands, f.err = ParseClientConfig(body, addr)
+	f.oauth2 = oauth2Hint(body, f.origin)
 	return f
+}
+
+// oauth2Hint reads a clientConfig's <oAuth2> element, or nil.
+func oauth2Hint(doc []byte, origin trust.Origin) *OAuth2Hint {
+	cc, err := clientconfig.Parse(doc)
+	if err != nil || cc.OAuth2 == nil {
+		return nil
+	}
+	o := cc.OAuth2
+	return &OAuth2Hint{Issuer: o.Issuer, AuthURL: o.AuthURL, TokenURL: o.TokenURL, Scopes: o.Scope, origin: origin}
 }
 
 // documentOrigin classifies a fetched document for the trust decision from every hop

@@ -125,8 +125,8 @@ func withOrigin(cands []Candidate, o trust.Origin, via string) []Candidate {
 }
 
 func (o *Options) discoverAutoconfig(ctx context.Context, addr Address) SourceResult {
-	cands, tried, err := o.fetchAutoconfig(ctx, addr.Domain, addr, true)
-	r := SourceResult{Detail: strings.Join(tried, "; "), Servers: cands}
+	cands, tried, hint, err := o.fetchAutoconfig(ctx, addr.Domain, addr, true)
+	r := SourceResult{Detail: strings.Join(tried, "; "), Servers: cands, OAuth2: hint}
 	if err != nil && len(cands) == 0 {
 		r.Error = "no autoconfig document: " + err.Error()
 	}
@@ -240,7 +240,8 @@ func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *
 	// Thunderbird does), then that domain's own autoconfig. What another domain's
 	// document names is never trusted with a login by itself; the ISPDB's answer is.
 	for _, d := range mxDomains(hosts, addr.Domain) {
-		if cands, _, err := o.fetchISPDB(ctx, d, addr); len(cands) > 0 {
+		if cands, _, hint, err := o.fetchISPDB(ctx, d, addr); len(cands) > 0 {
+			r.OAuth2 = hint
 			r.Detail += "; online ISPDB for " + d
 			if err != nil {
 				r.Detail += " (" + err.Error() + ")"
@@ -250,7 +251,7 @@ func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *
 		}
 	}
 	for _, d := range mxDomains(hosts, addr.Domain) {
-		cands, _, err := o.fetchAutoconfig(ctx, d, addr, false)
+		cands, _, _, err := o.fetchAutoconfig(ctx, d, addr, false)
 		if err == nil && len(cands) > 0 {
 			r.Detail += "; autoconfig of " + d
 			r.Servers = cands

@@ -36,20 +36,20 @@ func (o *Options) onlineISPDB() string {
 // fetchISPDB asks the online ISPDB for domain: one HTTPS GET, size- and time-bounded,
 // no redirect off the database's host. The servers it names are trusted like the
 // curated knowledge (origin online_database): nobody on the network can forge the answer.
-func (o *Options) fetchISPDB(ctx context.Context, domain string, addr Address) ([]Candidate, string, error) {
+func (o *Options) fetchISPDB(ctx context.Context, domain string, addr Address) ([]Candidate, string, *OAuth2Hint, error) {
 	base := o.onlineISPDB()
 	if base == "" {
-		return nil, "", errors.New("the online ISPDB is turned off")
+		return nil, "", nil, errors.New("the online ISPDB is turned off")
 	}
 	u := base + url.PathEscape(domain)
 	if !strings.HasPrefix(u, "https://") {
-		return nil, u, fmt.Errorf("%s: %w", u, autodiscover.ErrInsecureURL)
+		return nil, u, nil, fmt.Errorf("%s: %w", u, autodiscover.ErrInsecureURL)
 	}
 	ctx, cancel := context.WithTimeout(ctx, min(o.timeout(), 8*time.Second))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, u, err
+		return nil, u, nil, err
 	}
 	req.Header.Set("User-Agent", "MailSetupAssistant/"+Version)
 	client := *o.httpClient()
@@ -62,27 +62,28 @@ func (o *Options) fetchISPDB(ctx context.Context, domain string, addr Address) (
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, u, shortHTTPError(err)
+		return nil, u, nil, shortHTTPError(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, u, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return nil, u, nil, fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAutoconfigBody+1))
 	if err != nil {
-		return nil, u, fmt.Errorf("reading body: %w", err)
+		return nil, u, nil, fmt.Errorf("reading body: %w", err)
 	}
 	if len(body) > maxAutoconfigBody {
-		return nil, u, fmt.Errorf("%w: document larger than %d bytes", ErrLimit, maxAutoconfigBody)
+		return nil, u, nil, fmt.Errorf("%w: document larger than %d bytes", ErrLimit, maxAutoconfigBody)
 	}
 	cands, err := ParseClientConfig(body, addr)
-	return withOrigin(cands, trust.OriginOnlineDB, u), u, err
+	return withOrigin(cands, trust.OriginOnlineDB, u), u, oauth2Hint(body, trust.OriginOnlineDB), err
 }
+
 
 // discoverISPDB is the online ISPDB source for the address's own domain.
 func (o *Options) discoverISPDB(ctx context.Context, addr Address) SourceResult {
-	cands, u, err := o.fetchISPDB(ctx, addr.Domain, addr)
-	r := SourceResult{Servers: cands, Detail: u}
+	cands, u, hint, err := o.fetchISPDB(ctx, addr.Domain, addr)
+	r := SourceResult{Servers: cands, Detail: u, OAuth2: hint}
 	switch {
 	case err != nil && len(cands) == 0:
 		r.Error = err.Error()

@@ -212,14 +212,14 @@ func (o *Options) oauthHTTPClient() *http.Client {
 
 // signIn finds the issuer, the client registration and a token for the run, and
 // records what happened; the token goes into login, never into the report.
-func (o *Options) signIn(ctx context.Context, addr Address, provider *Provider, cands []Candidate, rt *runTrust, login *Login) *OAuthReport {
+func (o *Options) signIn(ctx context.Context, addr Address, provider *Provider, sources []SourceResult, cands []Candidate, rt *runTrust, login *Login) *OAuthReport {
 	s := o.OAuth
 	rep := &OAuthReport{}
 	login.OAuthUser = addr.String()
 	if o.Username != "" {
 		login.OAuthUser = o.Username
 	}
-	iss, src, err := o.findIssuer(ctx, addr, provider, cands, rt)
+	iss, src, err := o.findIssuer(ctx, addr, provider, sources, cands, rt)
 	if err == nil {
 		rep.Provider, rep.Source = iss.Name, src
 		rep.Issuer = iss.IssuerURL
@@ -272,11 +272,18 @@ func (o *Options) signIn(ctx context.Context, addr Address, provider *Provider, 
 }
 
 // findIssuer says which authorization server signs the account in, in order: the
-// knowledge base (by domain or MX), --oauth-issuer, and the openid-configuration a
-// trusted server names when it rejects an empty OAUTHBEARER token.
-func (o *Options) findIssuer(ctx context.Context, addr Address, provider *Provider, cands []Candidate, rt *runTrust) (oauth.Issuer, string, error) {
+// knowledge base (by domain or MX), the <oAuth2> element of a trusted document (the
+// online ISPDB, the domain's own HTTPS autoconfig), --oauth-issuer, and the
+// openid-configuration a trusted server names when it rejects an empty OAUTHBEARER token.
+func (o *Options) findIssuer(ctx context.Context, addr Address, provider *Provider, sources []SourceResult, cands []Candidate, rt *runTrust) (oauth.Issuer, string, error) {
 	if iss, ok := issuerFromProvider(provider); ok {
 		return iss, "knowledge", nil
+	}
+	for _, s := range sources {
+		if h := s.OAuth2; h != nil && (h.origin == trust.OriginOnlineDB || h.origin == trust.OriginAutoconfigHTTPS) {
+			return oauth.Issuer{ID: h.Issuer, Name: h.Issuer, AuthURL: h.AuthURL, TokenURL: h.TokenURL,
+				Scopes: map[oauth.Protocol][]string{oauth.IMAP: h.Scopes, oauth.POP3: h.Scopes, oauth.SMTP: h.Scopes}}, "document", nil
+		}
 	}
 	oo := o.OAuth.OAuth
 	if oo.HTTPClient == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -155,5 +156,32 @@ func TestOAuthNeededIsReported(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(rep.Warnings, "\n"), "sign in with Token Mail") {
 		t.Errorf("warnings %q", rep.Warnings)
+	}
+}
+
+// The sign-in service can come from a trusted document's <oAuth2> element (here the
+// online ISPDB's): the browser is sent to the authorization URL it names.
+func TestOAuthIssuerFromDocument(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	doc := strings.Replace(clientConfigFor("smtp.hoster.test", 465, "SSL", "imap.hoster.test", 993, "SSL"), "</emailProvider>",
+		"</emailProvider><oAuth2><issuer>login.hoster.test</issuer><scope>mail offline_access</scope>"+
+			"<authURL>https://login.hoster.test/authorize</authURL><tokenURL>https://login.hoster.test/token</tokenURL></oAuth2>", 1)
+	ispdbServer(t, e, map[string]string{"shop.test": doc})
+	opened := make(chan string, 1)
+	opts := e.opts
+	opts.OAuth = &OAuthSettings{Mode: OAuthBrowser, Client: oauth.Registration{ClientID: "test-client"},
+		OAuth: oauth.Options{ConfigDir: t.TempDir(), Getenv: func(string) string { return "" }},
+		OpenBrowser: func(u string) error { opened <- u; return errors.New("no browser here") }}
+	rep, err := Run(context.Background(), "me@shop.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := rep.OAuth; a == nil || a.Source != "document" || a.SignedIn || a.Error != string(oauth.KindBrowser) {
+		t.Fatalf("oauth %+v", rep.OAuth)
+	}
+	u := <-opened
+	if !strings.HasPrefix(u, "https://login.hoster.test/authorize?") || !strings.Contains(u, "scope=mail+offline_access") || !strings.Contains(u, "code_challenge_method=S256") {
+		t.Errorf("authorization URL %s", u)
 	}
 }

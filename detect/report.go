@@ -87,6 +87,19 @@ type SourceResult struct {
 	Error     string      `json:"error"`
 	ElapsedMS int64       `json:"elapsed_ms"`
 	Servers   []Candidate `json:"servers,omitempty"`
+	// OAuth2 is the sign-in service the source's document names (clientConfig <oAuth2>).
+	OAuth2 *OAuth2Hint `json:"oauth2,omitempty"`
+}
+
+// OAuth2Hint is a document's word on the authorization server: the issuer's host name,
+// its endpoints and the scopes to ask for.
+type OAuth2Hint struct {
+	Issuer   string   `json:"issuer"`
+	AuthURL  string   `json:"auth_url"`
+	TokenURL string   `json:"token_url"`
+	Scopes   []string `json:"scopes"`
+	// origin is the document's trust origin: only a trusted document's hint is used.
+	origin trust.Origin
 }
 
 // Candidate is one server a discovery source proposes.

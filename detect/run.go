@@ -82,7 +82,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	cells := o.matrix(cands)
 	login := o.login(addr, cands, provider, rt)
 	if o.OAuth.wanted() {
-		rep.OAuth = o.signIn(ctx, addr, provider, cands, rt, login)
+		rep.OAuth = o.signIn(ctx, addr, provider, sources, cands, rt, login)
 	}
 
 	// The network check runs beside the probes; its port-25 verdict cancels port-25 probes.
