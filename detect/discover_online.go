@@ -79,7 +79,6 @@ func (o *Options) fetchISPDB(ctx context.Context, domain string, addr Address) (
 	return withOrigin(cands, trust.OriginOnlineDB, u), u, oauth2Hint(body, trust.OriginOnlineDB), err
 }
 
-
 // discoverISPDB is the online ISPDB source for the address's own domain.
 func (o *Options) discoverISPDB(ctx context.Context, addr Address) SourceResult {
 	cands, u, hint, err := o.fetchISPDB(ctx, addr.Domain, addr)

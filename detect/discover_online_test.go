@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 	"testing"
+	"time"
 )
 
 // ispdbServer serves the online ISPDB's answers for the given domains over HTTPS as

@@ -171,7 +171,7 @@ func TestOAuthIssuerFromDocument(t *testing.T) {
 	opened := make(chan string, 1)
 	opts := e.opts
 	opts.OAuth = &OAuthSettings{Mode: OAuthBrowser, Client: oauth.Registration{ClientID: "test-client"},
-		OAuth: oauth.Options{ConfigDir: t.TempDir(), Getenv: func(string) string { return "" }},
+		OAuth:       oauth.Options{ConfigDir: t.TempDir(), Getenv: func(string) string { return "" }},
 		OpenBrowser: func(u string) error { opened <- u; return errors.New("no browser here") }}
 	rep, err := Run(context.Background(), "me@shop.test", opts)
 	if err != nil {

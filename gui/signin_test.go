@@ -101,4 +101,3 @@ func TestFlowSignInWithProvider(t *testing.T) {
 		t.Error("the waiting dialog is still open")
 	}
 }
-
