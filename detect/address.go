@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -9,9 +8,6 @@ import (
 
 	"golang.org/x/net/idna"
 )
-
-// ErrBadAddress is wrapped by every address validation error.
-var ErrBadAddress = errors.New("detect: bad email address")
 
 // Address is a validated email address, normalised once at the boundary.
 type Address struct {

@@ -29,12 +29,6 @@ const maxRedirects = 3
 // otherwise turn into thousands of probes.
 const maxDocServers = 6
 
-// ErrRedirectDowngrade says an HTTPS fetch was redirected to plain HTTP, which is refused.
-var ErrRedirectDowngrade = errors.New("detect: refused a redirect from https to plain http")
-
-// ErrTooManyServers says a document named more servers than the engine probes.
-var ErrTooManyServers = fmt.Errorf("%w: the document names more servers than are probed", ErrLimit)
-
 // clientConfig is Mozilla's clientConfig v1.1 document (the parts we use).
 type clientConfig struct {
 	XMLName       xml.Name `xml:"clientConfig"`

@@ -168,7 +168,7 @@ func (o *Options) discoverAutodiscover(ctx context.Context, addr Address) Source
 			notes = append(notes, shown+": redirects to "+res.Redirect.To+", not followed without your confirmation")
 			continue
 		}
-		cands := autodiscoverCandidates(res, addr)
+		cands := autodiscoverCandidates(res)
 		if len(cands) == 0 {
 			notes = append(notes, shown+": no IMAP, POP3 or SMTP settings")
 			continue
@@ -187,7 +187,7 @@ func (o *Options) discoverAutodiscover(ctx context.Context, addr Address) Source
 		case withinDomain(loc, addr.Domain) || o.userTrusts(loc):
 			res, _, ferr := client.Follow(ctx, loc, addr.String(), approve)
 			if ferr == nil && res.Redirect == nil {
-				if cands := autodiscoverCandidates(res, addr); len(cands) > 0 {
+				if cands := autodiscoverCandidates(res); len(cands) > 0 {
 					origin := trust.OriginAutoconfigRedirect
 					if o.userTrusts(loc) {
 						origin = trust.OriginUser
@@ -206,7 +206,7 @@ func (o *Options) discoverAutodiscover(ctx context.Context, addr Address) Source
 
 // autodiscoverCandidates turns an Autodiscover answer's IMAP, POP3 and SMTP blocks into
 // candidates (a block without a port gets the standard one for its security).
-func autodiscoverCandidates(res *autodiscover.Result, addr Address) []Candidate {
+func autodiscoverCandidates(res *autodiscover.Result) []Candidate {
 	var out []Candidate
 	for _, p := range res.Protocols {
 		var proto Protocol

@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"net"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -132,4 +134,30 @@ func TestRunResolvesEachNameOnce(t *testing.T) {
 			t.Errorf("%s resolved %d times in one run, want 1", h, got)
 		}
 	}
+}
+
+// A custom resolver (what --dns sets) takes the default path: the run's host cache asks
+// it once per name, and the happy-eyeballs dialer connects to the addresses it gave
+// (the transcript names the address, a dialer given names would not).
+func TestCustomResolverTakesTheDefaultPath(t *testing.T) {
+	w := detecttest.StartWorld(t, "dns.test", "me@dns.test", "pw")
+	w.Net.Host("smtp.dns.test", "127.0.77.1")
+	r := &countingResolver{Resolver: w.Net}
+	opts := Options{IPDialer: w.Net, Resolver: r, ExtraRoots: []*x509.Certificate{w.CA.Cert}, SkipNetwork: true, Password: "pw", OnlineISPDB: "off"}
+	rep, err := Run(context.Background(), "me@dns.test", opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := r.count("smtp.dns.test"); got != 1 {
+		t.Errorf("smtp.dns.test resolved %d times, want 1 (the host cache)", got)
+	}
+	for _, p := range rep.Probes {
+		if p.Host == "smtp.dns.test" && p.Port == 465 && p.Security == SecurityTLS {
+			if !slices.ContainsFunc(p.Transcript, func(l string) bool { return strings.Contains(l, "connected to 127.0.77.1:465") }) {
+				t.Errorf("not dialled by address through the engine's dialer:\n%s", strings.Join(p.Transcript, "\n"))
+			}
+			return
+		}
+	}
+	t.Fatal("no 465 cell")
 }

@@ -234,7 +234,9 @@ func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key 
 	})
 }
 
-// classifyIMAP types a status response from an IMAP server.
+// classifyIMAP types a status response from an IMAP server: RFC 9051 §7.1 (NO refuses,
+// BAD is a protocol error) and RFC 5530 response codes (UNAVAILABLE and INUSE are
+// temporary; CANNOT during AUTHENTICATE means the mechanism cannot be used).
 func classifyIMAP(step string, e *imap.Error) Kind {
 	switch {
 	case e.Code == imap.ResponseCodeUnavailable || e.Code == imap.ResponseCodeInUse:

@@ -77,11 +77,17 @@ type Failure struct {
 	Err      error
 }
 
+// Error is the wrapped error's text, which already names the step where the engine
+// wrapped it ("smtp host:587: ehlo: EOF"); the step is added only when it is missing.
 func (f *Failure) Error() string {
-	if f.Err == nil {
+	switch {
+	case f.Err == nil:
 		return fmt.Sprintf("%s: %s", f.Step, f.Kind)
+	case f.Step == "" || strings.Contains(f.Err.Error(), f.Step):
+		return f.Err.Error()
+	default:
+		return fmt.Sprintf("%s: %v", f.Step, f.Err)
 	}
-	return fmt.Sprintf("%s: %v", f.Step, f.Err)
 }
 
 func (f *Failure) Unwrap() error { return f.Err }
@@ -90,36 +96,6 @@ func (f *Failure) Unwrap() error { return f.Err }
 func fail(k Kind, step string, err error) *Failure {
 	return &Failure{Kind: k, Step: step, Err: err}
 }
-
-// ErrNoStartTLS says the server did not offer STARTTLS/STLS where it was required.
-var ErrNoStartTLS = errors.New("detect: server does not offer STARTTLS")
-
-// ErrPlaintextRefused says the engine refused to send a password in clear text.
-var ErrPlaintextRefused = errors.New("detect: refusing to send a password over an unprotected connection")
-
-// ErrNoMechanism says the server offers no authentication mechanism the engine can use.
-var ErrNoMechanism = errors.New("detect: no usable authentication mechanism")
-
-// ErrLoginCap says the per-server cap of failed logins was reached.
-var ErrLoginCap = errors.New("detect: failed-login cap reached for this server")
-
-// ErrLoginDisabled says the server forbids LOGIN on this connection (IMAP LOGINDISABLED).
-var ErrLoginDisabled = errors.New("detect: server disables login on this connection")
-
-// ErrProtocol marks a reply the engine could not understand.
-var ErrProtocol = errors.New("detect: protocol error")
-
-// ErrLimit marks a server answer that broke one of the engine's safety limits.
-var ErrLimit = errors.New("detect: safety limit exceeded")
-
-// ErrUntrustedHost says the engine withheld a login from a server the user has not confirmed.
-var ErrUntrustedHost = errors.New("detect: server not trusted with a login")
-
-// ErrEncryptionExists says a clear-text login was refused because the server offers TLS.
-var ErrEncryptionExists = errors.New("detect: the server offers encryption; no login without it")
-
-// ErrTLSOutdated says the connection's TLS version is below 1.2.
-var ErrTLSOutdated = errors.New("detect: TLS version below 1.2")
 
 // greetsInClear reports whether the first bytes a TLS client received are a mail
 // server's clear-text greeting (SMTP 220/421/554, IMAP "* OK"/"* PREAUTH"/"* BYE", POP3 "+OK"/"-ERR").
@@ -245,7 +221,10 @@ func Classify(step string, err error) *Failure {
 	return fail(KindProtocol, step, err)
 }
 
-// kindForSMTPCode classifies a server reply by its code and enhanced code.
+// kindForSMTPCode classifies a server reply by its code and enhanced code: RFC 5321
+// §4.2.1 (4xx transient, 5xx permanent), RFC 4954 §6 (535 / 5.7.8 bad credentials,
+// 504 / 5.7.4 mechanism not supported, 5.7.0 authentication needed), RFC 3463 §3.8
+// (5.7.x security), RFC 3207 §4 (454 TLS not available).
 func kindForSMTPCode(step string, code int, enhanced string) Kind {
 	switch {
 	case step == "auth" && (code == 535 || enhanced == "5.7.8" || enhanced == "5.7.0"):

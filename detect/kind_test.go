@@ -10,7 +10,6 @@ import (
 	"go/parser"
 	"go/token"
 	"io"
-	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -81,12 +80,19 @@ func TestEveryKindHasWordsAndStatus(t *testing.T) {
 	// Every Kind constant declared in the package, read from the source, so that a new
 	// Kind without words fails here.
 	fset := token.NewFileSet()
-	pkgs, err := parser.ParseDir(fset, ".", func(fi fs.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	entries, err := os.ReadDir(".")
 	if err != nil {
 		t.Fatal(err)
 	}
 	declared := 0
-	for _, f := range pkgs["detect"].Files {
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".go") || strings.HasSuffix(e.Name(), "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, e.Name(), nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			vs, ok := n.(*ast.ValueSpec)
 			if !ok || vs.Type == nil || fmt.Sprint(vs.Type) != "Kind" {
@@ -120,5 +126,28 @@ func TestEveryKindHasWordsAndStatus(t *testing.T) {
 	d := DiagnosisFor(&Failure{Kind: KindAuthRejected, Code: 535, Enhanced: "5.7.8"})
 	if d.Kind != KindAuthRejected || d.Title != "Login rejected" {
 		t.Errorf("diagnosis = %+v", d)
+	}
+}
+
+// Each step is named once in a failure's text: "smtp host:587: ehlo: EOF", not
+// "ehlo: smtp host:587: ehlo: EOF".
+func TestFailureNamesEachStepOnce(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	e.net.Route(testHost, 587, scripted(t, func(c net.Conn) {
+		c.Write([]byte("220 mail.example.test ESMTP\r\n"))
+		c.Read(make([]byte, 64)) // EHLO, then the connection ends
+	}))
+	e.net.Route(testHost, 465, scripted(t, func(c net.Conn) { c.Write([]byte("garbage\r\n")) }))
+	for _, key := range []ProbeKey{{SMTP, testHost, 587, SecurityStartTLS}, {SMTP, testHost, 465, SecurityTLS}, {SMTP, testHost, 2525, SecurityNone}} {
+		r := e.opts.ProbeSMTP(context.Background(), key, testLogin(testPass))
+		if r.Error == "" {
+			t.Fatalf("%d: no error", key.Port)
+		}
+		for _, step := range []string{"connect", "banner", "ehlo", "starttls", "tls", "auth"} {
+			if n := strings.Count(r.Error, step+":"); n > 1 {
+				t.Errorf("%d: %q names %s %d times", key.Port, r.Error, step, n)
+			}
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package detect
 
 import (
-	"fmt"
 	"io"
 	"net"
 	"net/textproto"
@@ -10,9 +9,6 @@ import (
 // maxLine is the longest protocol line the engine accepts (RFC 5321 allows 512 octets
 // for a reply line; servers in the wild send longer capability lines, not 4 KiB ones).
 const maxLine = 4096
-
-// ErrLineTooLong says a server sent a line longer than maxLine.
-var ErrLineTooLong = fmt.Errorf("%w: line longer than %d bytes", ErrProtocol, maxLine)
 
 // lineLimitReader fails once a line grows past maxLine, so a flooding server cannot
 // make the engine buffer a megabyte waiting for a newline.

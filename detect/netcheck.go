@@ -28,18 +28,27 @@ const (
 	maxNetcheckConns = 32
 )
 
-// Port-25 verdicts and outbound port states, as the report spells them.
-const (
-	Port25Open        = "open"
-	Port25Blocked     = "blocked"
-	Port25Intercepted = "intercepted"
-	Port25Unknown     = "unknown"
+// Port25Verdict is what the network does with outgoing port 25 (docs/NETWORK.md).
+type Port25Verdict string
 
-	PortOpen        = "open"
-	PortRefused     = "refused"
-	PortFiltered    = "filtered"
-	PortIntercepted = "intercepted"
-	PortUnknown     = "unknown"
+// Port-25 verdicts, as the report spells them.
+const (
+	Port25Open        Port25Verdict = "open"
+	Port25Blocked     Port25Verdict = "blocked"
+	Port25Intercepted Port25Verdict = "intercepted"
+	Port25Unknown     Port25Verdict = "unknown"
+)
+
+// PortState is what one outbound port looks like from here.
+type PortState string
+
+// Outbound port states, as the report spells them.
+const (
+	PortOpen        PortState = "open"
+	PortRefused     PortState = "refused"
+	PortFiltered    PortState = "filtered"
+	PortIntercepted PortState = "intercepted"
+	PortUnknown     PortState = "unknown"
 )
 
 // outboundPorts are the ports whose reachability the network section maps.
@@ -52,7 +61,7 @@ const DefaultCaptivePortalURL = "http://connectivitycheck.gstatic.com/generate_2
 type PortObservation struct {
 	Host   string
 	Port   int
-	Status string // open, refused, filtered
+	Status PortState
 	// Early is true when a filtered verdict came from the early decision, not a full timeout.
 	Early   bool
 	Elapsed time.Duration
@@ -87,7 +96,7 @@ func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, networkCap)
 	defer cancel()
-	n := Network{Outbound: map[string]string{}, LocalAddresses: []string{}, DNSServers: []string{}, Port25Evidence: []string{}, Advice: []string{}}
+	n := Network{Outbound: map[string]PortState{}, LocalAddresses: []string{}, DNSServers: []string{}, Port25Evidence: []string{}, Advice: []string{}}
 
 	var wg sync.WaitGroup
 	var captive *bool
@@ -117,7 +126,7 @@ func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network {
 		rcancel()
 	}
 	n.Outbound = outboundMap(obs)
-	n.Port25, n.Port25Evidence = Port25Verdict(obs)
+	n.Port25, n.Port25Evidence = DecidePort25(obs)
 	if n.Port25 == Port25Intercepted {
 		n.Outbound["25"] = PortIntercepted
 	}
@@ -286,8 +295,8 @@ func readSMTPGreeting(ctx context.Context, conn net.Conn) (string, bool) {
 	return banner, starttls
 }
 
-// Port25Verdict decides open|blocked|intercepted|unknown from port observations.
-func Port25Verdict(obs []PortObservation) (string, []string) {
+// DecidePort25 decides open|blocked|intercepted|unknown from port observations.
+func DecidePort25(obs []PortObservation) (Port25Verdict, []string) {
 	var evidence []string
 	p25 := map[string]PortObservation{}
 	control := map[string]PortObservation{}
@@ -462,8 +471,8 @@ func nameMatches(host, domain string) bool {
 
 // outboundMap summarises per port: open if any host answered, else refused if any
 // refused, else filtered if any timed out.
-func outboundMap(obs []PortObservation) map[string]string {
-	out := map[string]string{}
+func outboundMap(obs []PortObservation) map[string]PortState {
+	out := map[string]PortState{}
 	for _, p := range outboundPorts {
 		state := PortUnknown
 		for _, ob := range obs {

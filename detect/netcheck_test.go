@@ -45,7 +45,7 @@ func TestCheckNetworkVerdicts(t *testing.T) {
 		refs      []ReferenceHost
 		providers []Provider
 		setup     func(t *testing.T, n *detecttest.Net)
-		want      string
+		want      Port25Verdict
 		wantWords string
 		maxTime   time.Duration
 	}{

@@ -239,7 +239,7 @@ func TestNetnsPort25(t *testing.T) {
 		name  string
 		rules [][]string // iptables arguments in the client namespace
 		proxy bool       // a local listener with another banner and no STARTTLS on 2500
-		want  string
+		want  Port25Verdict
 	}{
 		{name: "open", want: Port25Open},
 		{name: "blocked", rules: [][]string{{"-A", "OUTPUT", "-p", "tcp", "--dport", "25", "-j", "DROP"}}, want: Port25Blocked},

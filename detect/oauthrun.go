@@ -80,10 +80,6 @@ type OAuthReport struct {
 	ErrorWords string `json:"error_words,omitempty"`
 }
 
-// ErrTokenInClear says a sign-in token was not sent over an unencrypted or untrusted
-// connection; unlike a password it is never sent there, whatever the consent.
-var ErrTokenInClear = errors.New("detect: a sign-in token is sent only over a trusted encrypted connection")
-
 // oauthTable are the bearer-token mechanisms, best first: OAUTHBEARER is the standard
 // (and go-imap answers XOAUTH2's error challenge in a way Dovecot calls BAD).
 var oauthTable = []oauth.Mechanism{oauth.OAUTHBEARER, oauth.XOAUTH2}
@@ -312,9 +308,6 @@ func (o *Options) findIssuer(ctx context.Context, addr Address, provider *Provid
 	}
 	return iss, "server", nil
 }
-
-// ErrNoIssuer says no source named an authorization server for the account.
-var ErrNoIssuer = errors.New("detect: no OAuth2 sign-in service is known for this address")
 
 // askServerForIssuer asks a trusted IMAP server that offers OAUTHBEARER which issuer it
 // trusts: a login with an empty token is rejected with an RFC 7628 report that may

@@ -23,7 +23,9 @@ type pop3Reply struct{ line string }
 
 func (e *pop3Reply) Error() string { return "pop3: server replied " + clip(e.line) }
 
-// classifyPOP3 types a -ERR reply by step and RFC 2449/3206 response code.
+// classifyPOP3 types a -ERR reply by step and response code: RFC 2449 §8 ([IN-USE],
+// [LOGIN-DELAY] are temporary), RFC 3206 ([SYS/TEMP] temporary, [AUTH] credentials);
+// during a login any other -ERR is a rejection (RFC 1939 §7 says no more).
 func classifyPOP3(step string, e *pop3Reply) Kind {
 	up := strings.ToUpper(e.line)
 	switch {

@@ -10,13 +10,6 @@ import (
 	"time"
 )
 
-// ErrImplicitTLSPort is the cancel cause for a plain-text probe whose port was found to
-// speak TLS from the first byte (so no banner will ever come in clear text).
-var ErrImplicitTLSPort = errors.New("detect: this port expects TLS from the first byte")
-
-// ErrSkippedPort25 is the cancel cause for port-25 probes on a network that blocks port 25.
-var ErrSkippedPort25 = errors.New("detect: port 25 is blocked on this network")
-
 // probeRun is the bookkeeping shared by the SMTP, IMAP and POP3 probes.
 type probeRun struct {
 	o     *Options
@@ -158,12 +151,15 @@ func (p *probeRun) finishCtx(ctx context.Context, f *Failure) ProbeResult {
 	return p.finish(f)
 }
 
-// Relay outcomes for ProbeResult.Relay.
+// Relay is what a server without AUTH does with mail for an outside address.
+type Relay string
+
+// Relay outcomes for ProbeResult.Relay, as the report spells them.
 const (
-	RelayAccepted = "accepted"
-	RelayRejected = "rejected"
+	RelayAccepted Relay = "accepted"
+	RelayRejected Relay = "rejected"
 	// RelayAfterPOP3 means the server relays only after a POP3 login from this address.
-	RelayAfterPOP3 = "after_pop3"
+	RelayAfterPOP3 Relay = "after_pop3"
 )
 
 func scrub(s string, secrets []string) string {

@@ -225,10 +225,10 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 	if p != nil {
 		w = append(w, ProviderWarnings(p.Name, p.Notes)...)
 	}
-	if rep.Network.Port25 == "blocked" {
+	if rep.Network.Port25 == Port25Blocked {
 		w = append(w, "This network blocks outgoing port 25; we did not wait for it. Ports 587 (STARTTLS) and 465 (TLS) work on almost every network.")
 	}
-	if rep.Network.Port25 == "intercepted" {
+	if rep.Network.Port25 == Port25Intercepted {
 		w = append(w, "Something on this network intercepts port 25 and answers in the server's place: never send a password there.")
 	}
 	hosts := make([]string, 0, len(rep.FailedLogins))

@@ -178,7 +178,7 @@ type ProbeResult struct {
 	// Verified is true when a real login succeeded on this connection.
 	Verified bool `json:"verified"`
 	// Relay says what the server does with mail for an outside address without AUTH.
-	Relay string `json:"relay,omitempty"`
+	Relay Relay `json:"relay,omitempty"`
 	// LoginAttempts counts logins tried on this connection (successful or not).
 	LoginAttempts int `json:"login_attempts,omitempty"`
 	// Source names the discovery source that proposed the host.
@@ -191,19 +191,19 @@ type ProbeResult struct {
 
 // Network is what the engine knows about the network in front of it.
 type Network struct {
-	Port25         string            `json:"port25"`
-	Port25Evidence []string          `json:"port25_evidence"`
-	Outbound       map[string]string `json:"outbound"`
-	CaptivePortal  *bool             `json:"captive_portal"`
-	IPv6           string            `json:"ipv6"`
-	LocalAddresses []string          `json:"local_addresses"`
-	DNSServers     []string          `json:"dns_servers"`
-	PublicIP       string            `json:"public_ip"`
-	PublicName     string            `json:"public_name,omitempty"`
-	Gateway        string            `json:"gateway,omitempty"`
-	DNSWorks       string            `json:"dns_works,omitempty"`
-	ElapsedMS      int64             `json:"elapsed_ms"`
-	Advice         []string          `json:"advice,omitempty"`
+	Port25         Port25Verdict        `json:"port25"`
+	Port25Evidence []string             `json:"port25_evidence"`
+	Outbound       map[string]PortState `json:"outbound"`
+	CaptivePortal  *bool                `json:"captive_portal"`
+	IPv6           string               `json:"ipv6"`
+	LocalAddresses []string             `json:"local_addresses"`
+	DNSServers     []string             `json:"dns_servers"`
+	PublicIP       string               `json:"public_ip"`
+	PublicName     string               `json:"public_name,omitempty"`
+	Gateway        string               `json:"gateway,omitempty"`
+	DNSWorks       string               `json:"dns_works,omitempty"`
+	ElapsedMS      int64                `json:"elapsed_ms"`
+	Advice         []string             `json:"advice,omitempty"`
 }
 
 // Setting is one recommended server setting.

@@ -19,10 +19,6 @@ const maxHostsPerProtocol = 3
 // below providers' per-address connection limits (Gmail allows 15 IMAP connections).
 const maxConnsPerHost = 8
 
-// ErrBadOption is wrapped by Run's errors for an option it cannot use (a user name with
-// control characters, a trusted host that is not a server name).
-var ErrBadOption = errors.New("detect: bad option")
-
 // Version is the engine version written into reports; cmd/mailsetup sets it at build time.
 var Version = "dev"
 
@@ -90,7 +86,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	port25 := newCancelGroup()
 	go func() {
 		n := o.network(ctx, outgoingHosts(cands))
-		if n.Port25 == "blocked" {
+		if n.Port25 == Port25Blocked {
 			port25.cancel(ErrSkippedPort25)
 		}
 		o.progress(Event{Network: &n})
@@ -131,7 +127,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 
 func unknownNetwork(why string) Network {
 	return Network{
-		Port25: "unknown", Port25Evidence: []string{why}, Outbound: map[string]string{},
+		Port25: Port25Unknown, Port25Evidence: []string{why}, Outbound: map[string]PortState{},
 		IPv6: "unknown", LocalAddresses: []string{}, DNSServers: []string{},
 	}
 }
@@ -162,19 +158,24 @@ const (
 	maxCells = 80
 )
 
-// Standard ports and the security modes probed on each.
-var (
-	smtpPorts = []int{465, 587, 25, 2525}
-	allModes  = []Security{SecurityTLS, SecurityStartTLS, SecurityNone}
-	imapCells = []struct {
-		port int
-		sec  Security
-	}{{993, SecurityTLS}, {143, SecurityStartTLS}, {143, SecurityNone}}
-	pop3Cells = []struct {
-		port int
-		sec  Security
-	}{{995, SecurityTLS}, {110, SecurityStartTLS}, {110, SecurityNone}}
-)
+// MatrixRow is one protocol and standard port of the matrix, with the security modes
+// the engine probes there on every host.
+type MatrixRow struct {
+	Protocol Protocol
+	Port     int
+	Modes    []Security
+}
+
+// Matrix is the one list of the standard cells, in the order the engine starts them
+// and the window shows them; a new port or mode is a change here only.
+var Matrix = []MatrixRow{
+	{SMTP, 465, MatrixModes}, {SMTP, 587, MatrixModes}, {SMTP, 25, MatrixModes}, {SMTP, 2525, MatrixModes},
+	{IMAP, 993, []Security{SecurityTLS}}, {IMAP, 143, []Security{SecurityStartTLS, SecurityNone}},
+	{POP3, 995, []Security{SecurityTLS}}, {POP3, 110, []Security{SecurityStartTLS, SecurityNone}},
+}
+
+// MatrixModes are the security modes, as the matrix's columns.
+var MatrixModes = []Security{SecurityTLS, SecurityStartTLS, SecurityNone}
 
 // matrix expands the candidates into the probe cells: for each of the first hosts per
 // protocol (trusted hosts first, see trustedFirst), every standard port and mode, plus at
@@ -214,26 +215,16 @@ func (o *Options) matrix(cands []Candidate) []cell {
 				continue
 			}
 			extra[hk][c.Port] = true
-			for _, m := range modesFor(c.Protocol, c.Port, c.Security) {
+			for _, m := range modesFor(c.Security) {
 				add(ProbeKey{c.Protocol, h, c.Port, m}, c.Source)
 			}
 		}
 	}
-	for _, h := range hosts[SMTP] {
-		for _, p := range smtpPorts {
-			for _, m := range allModes {
-				add(ProbeKey{SMTP, h, p, m}, hostSource["smtp|"+h])
+	for _, row := range Matrix {
+		for _, h := range hosts[row.Protocol] {
+			for _, m := range row.Modes {
+				add(ProbeKey{row.Protocol, h, row.Port, m}, hostSource[string(row.Protocol)+"|"+h])
 			}
-		}
-	}
-	for _, h := range hosts[IMAP] {
-		for _, c := range imapCells {
-			add(ProbeKey{IMAP, h, c.port, c.sec}, hostSource["imap|"+h])
-		}
-	}
-	for _, h := range hosts[POP3] {
-		for _, c := range pop3Cells {
-			add(ProbeKey{POP3, h, c.port, c.sec}, hostSource["pop3|"+h])
 		}
 	}
 	return out
@@ -252,18 +243,16 @@ func (o *Options) wants(p Protocol) bool {
 }
 
 func isStandardPort(p Protocol, port int) bool {
-	switch p {
-	case SMTP:
-		return port == 25 || port == 465 || port == 587 || port == 2525
-	case IMAP:
-		return port == 143 || port == 993
-	default:
-		return port == 110 || port == 995
+	for _, row := range Matrix {
+		if row.Protocol == p && row.Port == port {
+			return true
+		}
 	}
+	return false
 }
 
 // modesFor lists the modes worth probing on a non-standard port a source named.
-func modesFor(p Protocol, port int, sec Security) []Security {
+func modesFor(sec Security) []Security {
 	if sec == SecurityTLS {
 		return []Security{SecurityTLS}
 	}
@@ -483,8 +472,8 @@ func (o *Options) runCell(ctx context.Context, key ProbeKey, login *Login, share
 	if share != nil {
 		ctx = withShare(ctx, share)
 	}
-	res, ok := o.acquire(ctx, sem, host)
-	if ok {
+	var res ProbeResult // stays empty when the run ends first: explainCancel says so
+	if acquire(ctx, sem, host) {
 		o.progress(Event{Start: &key})
 		res = o.probeOne(ctx, key, login)
 		<-host
@@ -518,20 +507,19 @@ func (o *Options) plainShares(cells []cell) []*plainShare {
 
 func portKey(k ProbeKey) string { return fmt.Sprintf("%s|%s|%d", k.Protocol, k.Host, k.Port) }
 
-// acquire waits for a global and a per-host slot; when the context ends first it
-// returns a placeholder result instead.
-func (o *Options) acquire(ctx context.Context, sem, host chan struct{}) (ProbeResult, bool) {
+// acquire waits for a global and a per-host slot; false when the context ended first.
+func acquire(ctx context.Context, sem, host chan struct{}) bool {
 	select {
 	case sem <- struct{}{}:
 	case <-ctx.Done():
-		return ProbeResult{}, false
+		return false
 	}
 	select {
 	case host <- struct{}{}:
-		return ProbeResult{}, true
+		return true
 	case <-ctx.Done():
 		<-sem
-		return ProbeResult{}, false
+		return false
 	}
 }
 

@@ -77,9 +77,6 @@ func (s *scramClient) Start() (string, []byte, error) {
 // hostile count of 30 million costs seconds of CPU past every timeout.
 const maxSCRAMIterations = 100_000
 
-// ErrSCRAMIterations says a server asked for more SCRAM iterations than the cap.
-var ErrSCRAMIterations = fmt.Errorf("%w: the server asked for more than %d SCRAM iterations", ErrLimit, maxSCRAMIterations)
-
 // scramIterations returns the i= attribute of a SCRAM server-first message (RFC 5802
 // §5.1), or 0 when there is none (the library then reports the malformed message).
 func scramIterations(msg string) (int, bool) {

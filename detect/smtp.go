@@ -45,13 +45,6 @@ func (o *Options) ProbeSMTP(ctx context.Context, key ProbeKey, login *Login) Pro
 	return o.runProbe(ctx, key, login, o.probeSMTP)
 }
 
-func (l *Login) password() string {
-	if l == nil {
-		return ""
-	}
-	return l.Password
-}
-
 func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
 	sc, f := o.dialSMTP(ctx, p, key)
 	if f != nil {
@@ -60,15 +53,12 @@ func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, logi
 	defer sc.close()
 	c := sc.client
 
-	mechs, f := smtpCapabilities(p, c, key)
-	if f != nil {
-		return f
-	}
+	mechs := smtpCapabilities(p, c)
 	if len(mechs) == 0 {
 		if login != nil && login.Untrusted {
 			return nil // not even the relay question: it would name the address to this server
 		}
-		return o.relayCheck(p, c, key, login)
+		return relayCheck(p, c, login)
 	}
 	if !login.hasPassword() {
 		return nil // reachable, mechanisms recorded; login not tested
@@ -274,7 +264,7 @@ func authMechs(ext map[string]string) []string {
 
 // smtpCapabilities records the capabilities go-smtp read with its EHLO (after TLS when
 // TLS is on) and returns the offered mechanisms.
-func smtpCapabilities(p *probeRun, c *smtp.Client, key ProbeKey) ([]string, *Failure) {
+func smtpCapabilities(p *probeRun, c *smtp.Client) []string {
 	ext := map[string]string{}
 	for _, k := range smtpExtensions {
 		if ok, v := c.Extension(k); ok {
@@ -286,12 +276,12 @@ func smtpCapabilities(p *probeRun, c *smtp.Client, key ProbeKey) ([]string, *Fai
 	if size, ok := c.MaxMessageSize(); ok {
 		p.res.MaxSize = int64(size)
 	}
-	return p.res.AuthMechanisms, nil
+	return p.res.AuthMechanisms
 }
 
 // relayCheck asks a server that offers no login whether it relays for this network:
 // MAIL FROM and RCPT TO an outside address, then RSET — no message is sent.
-func (o *Options) relayCheck(p *probeRun, c *smtp.Client, key ProbeKey, login *Login) *Failure {
+func relayCheck(p *probeRun, c *smtp.Client, login *Login) *Failure {
 	from := "postmaster@" + ehloName
 	if login != nil && login.From != "" {
 		from = login.From
@@ -473,7 +463,7 @@ func (o *Options) SendMessage(ctx context.Context, key ProbeKey, login *Login, u
 	}
 	defer sc.close()
 	c := sc.client
-	mechs, _ := smtpCapabilities(p, c, key)
+	mechs := smtpCapabilities(p, c)
 	if len(mechs) > 0 {
 		one := login.only(username)
 		if f := o.smtpLogin(ctx, p, c, key, one, mechs, sc.secure); f != nil {

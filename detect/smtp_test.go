@@ -337,3 +337,13 @@ func TestSendMessage(t *testing.T) {
 		t.Fatalf("messages = %+v", got)
 	}
 }
+
+// The fakes satisfy the engine's interfaces (checked when compiling, so a change of an
+// interface breaks here, next to the fake, not in a test far away).
+var (
+	_ Dialer   = (*detecttest.Net)(nil)
+	_ Resolver = (*detecttest.Net)(nil)
+	_ Dialer   = (*scriptedDialer)(nil)
+	_ Resolver = (*countingResolver)(nil)
+	_ Dialer   = (*staticDialer)(nil)
+)

@@ -3,7 +3,6 @@ package detect
 import (
 	"bytes"
 	"encoding/base64"
-	"fmt"
 	"net"
 	"sort"
 	"strconv"
@@ -266,9 +265,6 @@ const (
 	maxReplyLines = 1000
 	maxReplyBytes = 256 << 10
 )
-
-// ErrReplyTooLarge says a server answer broke the reply limits.
-var ErrReplyTooLarge = fmt.Errorf("%w: a server reply longer than %d lines or %d KiB", ErrLimit, maxReplyLines, maxReplyBytes>>10)
 
 // Wrap returns conn recording into t. Reads are server lines, writes client lines. A
 // server answer that breaks the reply limits fails the read with ErrReplyTooLarge.

@@ -85,7 +85,7 @@ type Account struct {
 	IncomingOffered []string
 	OutgoingOffered []string
 	Provider        *detect.ProviderSummary
-	Port25          string
+	Port25          detect.Port25Verdict
 	Warnings        []string
 	VerifiedAt      string
 }
@@ -135,7 +135,7 @@ func FromReport(r *detect.Report, opts Options) (Account, error) {
 	if !passwordAuth(a.Incoming) {
 		return Account{}, &InvalidError{Field: "incoming auth", Value: a.Incoming.Auth, Reason: "an incoming server always needs a login"}
 	}
-	if a.Outgoing.Auth == "pop-before-smtp" && a.Incoming.Protocol != detect.POP3 {
+	if a.Outgoing.Auth == detect.AuthPOPBeforeSMTP && a.Incoming.Protocol != detect.POP3 {
 		return Account{}, &InvalidError{Field: "outgoing auth", Value: a.Outgoing.Auth, Reason: "POP before SMTP needs a POP3 incoming server"}
 	}
 	a.IncomingOffered = offeredFor(r, a.Incoming)
@@ -288,7 +288,7 @@ func securityWords(s detect.Security) string { return detect.SecurityWords(s) }
 
 // passwordAuth reports whether the setting logs in with a password at all.
 func passwordAuth(s detect.Setting) bool {
-	return s.Auth != "none" && s.Auth != "pop-before-smtp"
+	return s.Auth != detect.AuthNone && s.Auth != detect.AuthPOPBeforeSMTP
 }
 
 // samePassword reports whether one password serves both servers: proven when both

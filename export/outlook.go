@@ -88,7 +88,7 @@ func writeAutodiscover(a Account, w io.Writer) ([]string, error) {
 	inP := adProto(a.Incoming, strings.ToUpper(string(a.Incoming.Protocol)), in)
 	outP := adProto(a.Outgoing, "SMTP", out)
 	outP.UsePOPAuth = onOff(out.Row.Outlook.AuthRequired && a.Outgoing.Username == a.Incoming.Username)
-	outP.SMTPLast = onOff(a.Outgoing.Auth == "pop-before-smtp")
+	outP.SMTPLast = onOff(a.Outgoing.Auth == detect.AuthPOPBeforeSMTP)
 	doc := autodiscover{Response: adResponse{Account: adAccount{AccountType: "email", Action: "settings", Protocol: []adProtocol{inP, outP}}}}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return nil, err

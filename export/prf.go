@@ -122,7 +122,7 @@ func prfAccount(a Account) (string, []string, error) {
 			warnings = append(warnings, fmt.Sprintf("Outlook: the outgoing server wants the user name %q, not the incoming one. After importing: File > Account Settings > the account > More Settings > Outgoing Server > Log on using, and type that user name.", a.Outgoing.Username))
 		}
 	}
-	if a.Outgoing.Auth == "pop-before-smtp" {
+	if a.Outgoing.Auth == detect.AuthPOPBeforeSMTP {
 		warnings = append(warnings, "Outlook: after importing, choose File > Account Settings > the account > More Settings > Outgoing Server > Log on to incoming mail server before sending mail (POP before SMTP).")
 	}
 	line("ConnectionType=0")

@@ -188,7 +188,7 @@ func writeNewOutlook(a Account, w io.Writer) ([]string, error) {
 		newOutlookField{"5", "Secure connection type", newOutlookSecurity(a.Outgoing.Security)},
 		newOutlookField{"6", "", "Continue"})
 	warnings := outlookWarnings(a, in, out)
-	if a.Outgoing.Auth == "pop-before-smtp" {
+	if a.Outgoing.Auth == detect.AuthPOPBeforeSMTP {
 		warnings = append(warnings, "This server lets you send only shortly after checking mail (POP before SMTP): select Sync or Send/Receive before sending.")
 	}
 	data := struct {

@@ -120,7 +120,7 @@ func tbWarnings(a Account, in, out loginChoice) []string {
 			w = append(w, s)
 		}
 	}
-	if a.Outgoing.Auth == "pop-before-smtp" {
+	if a.Outgoing.Auth == detect.AuthPOPBeforeSMTP {
 		w = append(w, "Sending works only shortly after Thunderbird has checked for new messages (POP before SMTP): get messages before sending.")
 	}
 	return w

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,18 +17,6 @@ import (
 
 	"github.com/mailsetup/mailsetup/detect"
 )
-
-// matrixRows are the rows of the matrix: protocol and port.
-var matrixRows = []struct {
-	proto detect.Protocol
-	port  int
-}{
-	{detect.SMTP, 25}, {detect.SMTP, 465}, {detect.SMTP, 587}, {detect.SMTP, 2525},
-	{detect.IMAP, 143}, {detect.IMAP, 993}, {detect.POP3, 110}, {detect.POP3, 995},
-}
-
-// matrixCols are the security modes, as columns.
-var matrixCols = []detect.Security{detect.SecurityTLS, detect.SecurityStartTLS, detect.SecurityNone}
 
 type cellKey struct {
 	proto detect.Protocol
@@ -141,19 +130,20 @@ func (u *UI) showChecking(req request) *checkingScreen {
 	u.check = s
 	_ = s.progress.Set("Looking for the servers of " + domainOf(req.address) + "…")
 
-	grid := container.NewGridWithColumns(len(matrixCols) + 1)
+	// The engine's own matrix: its rows and security modes, nothing of the window's.
+	grid := container.NewGridWithColumns(len(detect.MatrixModes) + 1)
 	grid.Add(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{}))
-	for _, c := range matrixCols {
+	for _, c := range detect.MatrixModes {
 		grid.Add(widget.NewLabelWithStyle(detect.SecurityWords(c), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
-	for _, r := range matrixRows {
-		grid.Add(widget.NewLabelWithStyle(fmt.Sprintf("%s %d", strings.ToUpper(string(r.proto)), r.port), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		for _, c := range matrixCols {
-			k := cellKey{r.proto, r.port, c}
+	for _, r := range detect.Matrix {
+		grid.Add(widget.NewLabelWithStyle(fmt.Sprintf("%s %d", strings.ToUpper(string(r.Protocol)), r.Port), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, c := range detect.MatrixModes {
+			k := cellKey{r.Protocol, r.Port, c}
 			cl := &cell{}
 			cl.button = widget.NewButtonWithIcon("waiting", theme.MoreHorizontalIcon(), func() { s.showCell(k) })
 			cl.button.Importance = widget.LowImportance
-			if !probed(k) {
+			if !slices.Contains(r.Modes, c) {
 				cl.button.SetText("not used")
 				cl.button.SetIcon(nil)
 				cl.button.Disable()
@@ -177,18 +167,6 @@ func (u *UI) showChecking(req request) *checkingScreen {
 	body.SetOffset(0.66)
 	u.setContent("checking", container.NewBorder(top, nil, nil, nil, body))
 	return s
-}
-
-// probed says whether the engine tries this cell on standard ports.
-func probed(k cellKey) bool {
-	switch {
-	case k.proto == detect.SMTP:
-		return true
-	case k.port == 993 || k.port == 995:
-		return k.sec == detect.SecurityTLS
-	default:
-		return k.sec != detect.SecurityTLS
-	}
 }
 
 // apply renders one progress event.
@@ -299,7 +277,7 @@ func networkRows(n detect.Network) []fyne.CanvasObject {
 	case detect.Port25Intercepted:
 		icon, imp = theme.WarningIcon(), widget.DangerImportance
 	}
-	p25 := widget.NewLabel("Port 25: " + n.Port25)
+	p25 := widget.NewLabel("Port 25: " + string(n.Port25))
 	p25.Importance = imp
 	rows := []fyne.CanvasObject{container.NewHBox(widget.NewIcon(icon), p25)}
 	captive := "unknown"

@@ -614,7 +614,7 @@ func (s *currentScreen) saveExports(status *widget.Label) {
 func (s *currentScreen) networkBox() fyne.CanvasObject {
 	box := container.NewVBox(widget.NewLabelWithStyle("This network", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	n := s.res.Network
-	line := "Port 25 " + n.Port25
+	line := "Port 25 " + string(n.Port25)
 	if v := s.net; v != nil {
 		name := v.Name
 		if name == "" {

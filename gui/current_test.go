@@ -65,7 +65,7 @@ func newCurrentUI(t *testing.T) (*UI, string) {
 	hotel := func(context.Context, detect.Network) netmemory.Fingerprint {
 		return netmemory.Fingerprint{Gateway: "10.9.0.1", GatewayMAC: "bb:bb:bb:bb:bb:bb", WiFi: "Hotel Guest"}
 	}
-	blocked := detect.Network{Port25: detect.Port25Blocked, Outbound: map[string]string{"25": detect.PortFiltered, "587": detect.PortOpen}}
+	blocked := detect.Network{Port25: detect.Port25Blocked, Outbound: map[string]detect.PortState{"25": detect.PortFiltered, "587": detect.PortOpen}}
 	base := detect.Options{Dialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert}, Timeout: 3 * time.Second,
 		Network: func(context.Context) detect.Network { return blocked }}
 	u := New(a, Config{

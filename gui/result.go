@@ -219,7 +219,7 @@ func (s *resultScreen) settingCard(u *UI, title, role string, set *detect.Settin
 	verified := "Verified: we logged in with these settings."
 	if !set.Verified {
 		verified = "Not verified: no login was tested."
-		if set.Auth == "none" {
+		if set.Auth == detect.AuthNone {
 			verified = "Works without login from this network only."
 		}
 	}

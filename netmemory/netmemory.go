@@ -74,11 +74,11 @@ type Outcome struct {
 
 // Visit is what one check saw on a network.
 type Visit struct {
-	At            time.Time         `json:"at"`
-	Port25        string            `json:"port25"`
-	Outbound      map[string]string `json:"outbound,omitempty"`
-	CaptivePortal *bool             `json:"captive_portal,omitempty"`
-	Outcomes      []Outcome         `json:"outcomes,omitempty"`
+	At            time.Time                   `json:"at"`
+	Port25        detect.Port25Verdict        `json:"port25"`
+	Outbound      map[string]detect.PortState `json:"outbound,omitempty"`
+	CaptivePortal *bool                       `json:"captive_portal,omitempty"`
+	Outcomes      []Outcome                   `json:"outcomes,omitempty"`
 }
 
 // Network is one remembered network.
@@ -196,7 +196,7 @@ func (s *Store) save(f file) error {
 
 // VisitOf turns a network check and the outcomes of a run into a visit.
 func VisitOf(at time.Time, n detect.Network, outcomes []Outcome) Visit {
-	v := Visit{At: at.UTC().Truncate(time.Second), Port25: n.Port25, CaptivePortal: n.CaptivePortal, Outbound: map[string]string{}}
+	v := Visit{At: at.UTC().Truncate(time.Second), Port25: n.Port25, CaptivePortal: n.CaptivePortal, Outbound: map[string]detect.PortState{}}
 	for k, val := range n.Outbound {
 		v.Outbound[k] = val
 	}

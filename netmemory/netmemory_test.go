@@ -96,7 +96,7 @@ func TestStoreRecordCompareNameForget(t *testing.T) {
 	home := Fingerprint{Gateway: "192.168.1.1", GatewayMAC: "aa:aa:aa:aa:aa:aa", WiFi: "Home"}
 	hotel := Fingerprint{Gateway: "10.9.0.1", GatewayMAC: "bb:bb:bb:bb:bb:bb", WiFi: "Hotel"}
 	t0 := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
-	homeNet := detect.Network{Port25: detect.Port25Open, Outbound: map[string]string{"25": detect.PortOpen, "587": detect.PortOpen}}
+	homeNet := detect.Network{Port25: detect.Port25Open, Outbound: map[string]detect.PortState{"25": detect.PortOpen, "587": detect.PortOpen}}
 	worked := []Outcome{{Protocol: detect.SMTP, Host: "mail.x.test", Port: 25, Security: detect.SecurityStartTLS, Worked: true}}
 	if _, after, err := s.Record(home, VisitOf(t0, homeNet, worked)); err != nil || after.ID != home.ID() {
 		t.Fatalf("record home: %+v %v", after, err)
@@ -104,7 +104,7 @@ func TestStoreRecordCompareNameForget(t *testing.T) {
 	if err := s.Name(home.ID(), "  Home\n "); err != nil {
 		t.Fatal(err)
 	}
-	hotelNet := detect.Network{Port25: detect.Port25Blocked, Outbound: map[string]string{"25": detect.PortFiltered, "587": detect.PortOpen}}
+	hotelNet := detect.Network{Port25: detect.Port25Blocked, Outbound: map[string]detect.PortState{"25": detect.PortFiltered, "587": detect.PortOpen}}
 	failed := []Outcome{{Protocol: detect.SMTP, Host: "mail.x.test", Port: 25, Security: detect.SecurityStartTLS, Kind: detect.KindPort25Blocked},
 		{Protocol: detect.SMTP, Host: "mail.x.test", Port: 587, Security: detect.SecurityStartTLS, Worked: true}}
 	here := VisitOf(t0.Add(72*time.Hour), hotelNet, failed)

@@ -203,7 +203,7 @@ func account(m mailPayload, file string) (clients.Account, string, error) {
 		out := detect.Setting{Protocol: detect.SMTP, Host: m.OutgoingMailServerHostName, Port: outPort,
 			Security: security(m.OutgoingMailServerUseSSL, outPort), Auth: authWord(m.OutgoingMailServerAuthentication),
 			Username: m.OutgoingMailServerUsername}
-		if out.Auth == "none" {
+		if out.Auth == detect.AuthNone {
 			out.Username = ""
 		}
 		a.Outgoing = &out

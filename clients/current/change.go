@@ -50,7 +50,7 @@ func Judge(cur detect.Setting, p detect.ProbeResult, n detect.Network, others []
 		case p.Verified:
 			v.Works, v.Verified = true, true
 			v.Sentence = "Works: we logged in with exactly these settings on this network."
-		case p.Relay == detect.RelayAccepted && cur.Auth == "none":
+		case p.Relay == detect.RelayAccepted && cur.Auth == detect.AuthNone:
 			v.Works = true
 			v.Sentence = "Works on this network only: the server accepts mail from here without a login."
 		case p.Relay == detect.RelayAfterPOP3:
@@ -202,7 +202,7 @@ func usableFor(cur detect.Setting, p detect.ProbeResult, withPassword bool) bool
 	switch {
 	case p.Verified:
 		return true
-	case cur.Auth == "none" && p.Relay == detect.RelayAccepted:
+	case cur.Auth == detect.AuthNone && p.Relay == detect.RelayAccepted:
 		return true
 	case !withPassword:
 		return true

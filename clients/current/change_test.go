@@ -134,8 +134,8 @@ func TestSmallestChangeKeepsLoginWhereOffered(t *testing.T) {
 
 func TestJudge(t *testing.T) {
 	t.Parallel()
-	blocked := detect.Network{Port25: detect.Port25Blocked, Outbound: map[string]string{"25": detect.PortFiltered, "587": detect.PortOpen}}
-	open := detect.Network{Port25: detect.Port25Open, Outbound: map[string]string{"25": detect.PortOpen, "587": detect.PortOpen}}
+	blocked := detect.Network{Port25: detect.Port25Blocked, Outbound: map[string]detect.PortState{"25": detect.PortFiltered, "587": detect.PortOpen}}
+	open := detect.Network{Port25: detect.Port25Open, Outbound: map[string]detect.PortState{"25": detect.PortOpen, "587": detect.PortOpen}}
 	cur := detect.Setting{Protocol: smtp, Host: "mail.x.test", Port: 25, Security: stls, Auth: "password-cleartext"}
 	others := []detect.ProbeResult{probe(smtp, "mail.x.test", 587, stls, ok, true, "PLAIN")}
 	tests := []struct {

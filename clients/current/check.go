@@ -119,7 +119,7 @@ func Check(ctx context.Context, req Request) (*Result, error) {
 			return req.Options.Network(ctx)
 		case req.Options.SkipNetwork:
 			return detect.Network{Port25: detect.Port25Unknown, Port25Evidence: []string{"network check turned off"},
-				Outbound: map[string]string{}, LocalAddresses: []string{}, DNSServers: []string{}}
+				Outbound: map[string]detect.PortState{}, LocalAddresses: []string{}, DNSServers: []string{}}
 		}
 		var targets []string
 		if acct.Outgoing != nil {
@@ -237,7 +237,7 @@ func covers(probes []detect.ProbeResult, s detect.Setting) bool {
 
 func login(s detect.Setting, address, password string) *detect.Login {
 	l := &detect.Login{From: address, Gate: detect.NewLoginGate()}
-	if s.Auth == "none" {
+	if s.Auth == detect.AuthNone {
 		return l // the setting sends without login: ask whether the server relays from here
 	}
 	l.Password = password
@@ -354,7 +354,7 @@ func (o *once) wait(ctx context.Context) detect.Network {
 	case <-o.done:
 		return o.val
 	case <-ctx.Done():
-		return detect.Network{Port25: detect.Port25Unknown, Port25Evidence: []string{"cancelled"}, Outbound: map[string]string{},
+		return detect.Network{Port25: detect.Port25Unknown, Port25Evidence: []string{"cancelled"}, Outbound: map[string]detect.PortState{},
 			LocalAddresses: []string{}, DNSServers: []string{}}
 	}
 }

@@ -39,7 +39,7 @@ func worldOptions(w *detecttest.World, password string, network detect.Network, 
 		}}
 }
 
-var blockedNet = detect.Network{Port25: detect.Port25Blocked, Port25Evidence: []string{"test"}, Outbound: map[string]string{"25": detect.PortFiltered, "587": detect.PortOpen, "465": detect.PortOpen},
+var blockedNet = detect.Network{Port25: detect.Port25Blocked, Port25Evidence: []string{"test"}, Outbound: map[string]detect.PortState{"25": detect.PortFiltered, "587": detect.PortOpen, "465": detect.PortOpen},
 	LocalAddresses: []string{}, DNSServers: []string{}}
 
 func TestCheckPort25BlockedHere(t *testing.T) {
@@ -105,7 +105,7 @@ func TestCheckWorksAndWrongPassword(t *testing.T) {
 	acct := travelerAccount()
 	acct.Outgoing.Port = 465
 	acct.Outgoing.Security = detect.SecurityTLS
-	open := detect.Network{Port25: detect.Port25Open, Outbound: map[string]string{}}
+	open := detect.Network{Port25: detect.Port25Open, Outbound: map[string]detect.PortState{}}
 	res, err := Check(context.Background(), Request{Account: acct, Options: worldOptions(w, pass, open, 0)})
 	if err != nil {
 		t.Fatal(err)

@@ -225,7 +225,7 @@ func ccAuth(words string) string {
 	case f[0] == "none" || f[0] == "client-IP-address":
 		return "none"
 	case f[0] == "smtp-after-pop":
-		return "pop-before-smtp"
+		return detect.AuthPOPBeforeSMTP
 	default:
 		return f[0]
 	}

@@ -113,7 +113,7 @@ func (s *tokenSession) Authenticate(mech string) (sasl.Server, error) {
 	switch mech {
 	case "OAUTHBEARER", "XOAUTH2":
 		var loginErr error
-		return &afterServer{Server: s.tokens.server(mech, func(u string) { loginErr = s.Session.Login(u, s.users[u]) }), err: &loginErr}, nil
+		return &afterServer{Server: s.tokens.server(func(u string) { loginErr = s.Session.Login(u, s.users[u]) }), err: &loginErr}, nil
 	case "PLAIN":
 		return sasl.NewPlainServer(func(_, user, pass string) error { return s.Session.Login(user, pass) }), nil
 	}

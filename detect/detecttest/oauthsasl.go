@@ -45,9 +45,9 @@ func (t *Tokens) check(user, token string) string {
 	return ""
 }
 
-// server returns a SASL server for mech ("XOAUTH2" or "OAUTHBEARER") that calls ok with
-// the user on success.
-func (t *Tokens) server(mech string, ok func(user string)) sasl.Server {
+// server returns a SASL server for XOAUTH2 or OAUTHBEARER (one reader serves both) that
+// calls ok with the user on success.
+func (t *Tokens) server(ok func(user string)) sasl.Server {
 	return &bearerServer{t: t, ok: ok}
 }
 

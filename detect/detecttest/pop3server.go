@@ -188,8 +188,8 @@ func (s *POP3Server) serve(conn net.Conn) {
 				say("-ERR [AUTH] Authentication failed.")
 			}
 		case cmd == "AUTH" && s.cfg.Tokens != nil && secure && !authed:
-			mech, ir, _ := strings.Cut(arg, " ")
-			srv := s.cfg.Tokens.server(strings.ToUpper(mech), func(u string) { user, authed = u, true })
+			_, ir, _ := strings.Cut(arg, " ")
+			srv := s.cfg.Tokens.server(func(u string) { user, authed = u, true })
 			resp, _ := base64.StdEncoding.DecodeString(ir)
 			if ir == "" {
 				resp = nil

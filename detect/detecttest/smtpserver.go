@@ -171,7 +171,7 @@ func (ss *smtpSession) Auth(mech string) (sasl.Server, error) {
 		return newCRAMServer(ss.s.cfg, func() { ss.authed = true }), nil
 	case "XOAUTH2", "OAUTHBEARER":
 		if ss.s.cfg.Tokens != nil {
-			return smtpRejects{ss.s.cfg.Tokens.server(mech, func(string) { ss.authed = true })}, nil
+			return smtpRejects{ss.s.cfg.Tokens.server(func(string) { ss.authed = true })}, nil
 		}
 	}
 	return nil, smtp.ErrAuthUnknownMechanism

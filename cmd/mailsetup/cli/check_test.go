@@ -100,7 +100,7 @@ type checkJSON struct {
 }
 
 var blocked25 = detect.Network{Port25: detect.Port25Blocked, Port25Evidence: []string{"test network"},
-	Outbound: map[string]string{"25": detect.PortFiltered, "587": detect.PortOpen, "465": detect.PortOpen}, LocalAddresses: []string{}, DNSServers: []string{}}
+	Outbound: map[string]detect.PortState{"25": detect.PortFiltered, "587": detect.PortOpen, "465": detect.PortOpen}, LocalAddresses: []string{}, DNSServers: []string{}}
 
 func TestCheckCommandTraveler(t *testing.T) {
 	t.Parallel()

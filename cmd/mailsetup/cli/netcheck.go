@@ -61,7 +61,7 @@ func Netcheck(ctx context.Context, args []string, env Env) int {
 
 // PrintNetwork writes the network section in plain words.
 func PrintNetwork(w io.Writer, n detect.Network) {
-	fmt.Fprintf(w, "Port 25: %s\n", strings.ToUpper(n.Port25))
+	fmt.Fprintf(w, "Port 25: %s\n", strings.ToUpper(string(n.Port25)))
 	for _, e := range n.Port25Evidence {
 		fmt.Fprintf(w, "  - %s\n", e)
 	}

@@ -235,7 +235,7 @@ func progressPrinter(w io.Writer) func(detect.Event) {
 			fmt.Fprintf(w, "  discovery %-10s %s (%d ms)\n", e.Source.Source, state, e.Source.ElapsedMS)
 		case e.Network != nil:
 			fmt.Fprintf(w, "  network: port 25 %s\n", e.Network.Port25)
-		case e.Stage != "" && e.Stage != "done":
+		case e.Stage != "" && e.Stage != detect.StageDone:
 			fmt.Fprintf(w, "%s…\n", e.Stage)
 		}
 	}

@@ -186,3 +186,16 @@ func TestProbeCAFlag(t *testing.T) {
 		t.Fatalf("with --ca: exit %d\n%s", code, errb)
 	}
 }
+
+// --dns sets the one way DNS enters the engine, the resolver: the dialer stays the
+// engine's own (every address, happy eyeballs, the run's host cache), as without the flag.
+func TestDNSFlagReplacesOnlyTheResolver(t *testing.T) {
+	t.Parallel()
+	var opts detect.Options
+	if err := applyNetworkFlags(&opts, "127.0.0.1:5353", ""); err != nil {
+		t.Fatal(err)
+	}
+	if opts.Resolver == nil || opts.Dialer != nil || opts.IPDialer != nil {
+		t.Fatalf("resolver %v dialer %v ipdialer %v", opts.Resolver, opts.Dialer, opts.IPDialer)
+	}
+}
