@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -17,6 +18,21 @@ type Volatile struct {
 	Keys []string
 	// Paths are ignored exactly, dot-separated from the root (e.g. "meta.version").
 	Paths []string
+	// Masks rewrite every string before it is compared, in order: tokens a server
+	// makes up per connection, timing words, and each platform's wording of the same
+	// system error, listed pair by pair so that any other wording still differs.
+	Masks []Mask
+	// Transcripts names keys holding conversation transcripts ("C: …", "S: …" lines).
+	// Their client lines and server lines are compared as two sequences, since how
+	// the two interleave depends on timing; a client line recorded as "C: [redacted]"
+	// on one side matches any client line on the other.
+	Transcripts []string
+}
+
+// Mask replaces what Pattern matches with Replace (regexp.ReplaceAllString syntax).
+type Mask struct {
+	Pattern *regexp.Regexp
+	Replace string
 }
 
 // ReportVolatile is what Diff leaves out of `mailsetup probe --json` reports.
@@ -28,6 +44,18 @@ var ReportVolatile = Volatile{
 		"network.local_addresses", "network.dns_servers", "network.gateway",
 		"network.public_ip", "network.public_name", "network.ipv6",
 	},
+	Masks: []Mask{
+		// An APOP challenge or a Message-ID: unique per connection or message.
+		{regexp.MustCompile(`<[^<>\s@]+@[^<>\s]+>`), "<token>"},
+		// Dovecot's "(0.001 + 0.000 secs)" after each command.
+		{regexp.MustCompile(`\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)`), "(… secs)"},
+		// Whether a handshake resumed a session depends on which probe finished first.
+		{regexp.MustCompile(` \(session resumed\)`), ""},
+		// The same socket errors in Windows' words (real Windows, then wine) and Linux's.
+		{regexp.MustCompile(`\bconnectex: `), "connect: "},
+		{regexp.MustCompile(`No connection could be made because the target machine actively refused it\.|Connection refused\.`), "connection refused"},
+	},
+	Transcripts: []string{"transcript"},
 }
 
 // Diff compares two JSON documents field by field, apart from what v lists, and
@@ -87,6 +115,9 @@ func walk(path string, x, y any, v Volatile, out *[]string) {
 			}
 			xe, xok := xv[k]
 			ye, yok := yv[k]
+			if xok && yok && slices.Contains(v.Transcripts, k) {
+				xe, ye = splitTranscripts(xe, ye)
+			}
 			switch {
 			case !xok:
 				if !slices.Contains(v.Paths, p) {
@@ -118,10 +149,85 @@ func walk(path string, x, y any, v Volatile, out *[]string) {
 			}
 		}
 	default:
+		x, y = v.mask(x), v.mask(y)
 		if !equalScalar(x, y) {
 			*out = append(*out, fmt.Sprintf("%s: %s vs %s", show(path), brief(x), brief(y)))
 		}
 	}
+}
+
+// mask applies the masks to a string; other values pass unchanged.
+func (v Volatile) mask(x any) any {
+	s, ok := x.(string)
+	if !ok {
+		return x
+	}
+	for _, m := range v.Masks {
+		s = m.Pattern.ReplaceAllString(s, m.Replace)
+	}
+	return s
+}
+
+// redactedClient is how a transcript shows a client line that carried credentials.
+const redactedClient = "C: [redacted]"
+
+// splitTranscripts turns two transcripts (arrays of lines) into objects holding their
+// client lines, server lines and notes apart; where one side's client line is
+// "C: [redacted]" the other side's line at that place is taken as redacted too.
+// Anything that is not a pair of string arrays passes unchanged.
+func splitTranscripts(x, y any) (any, any) {
+	xs, ok1 := stringArray(x)
+	ys, ok2 := stringArray(y)
+	if !ok1 || !ok2 {
+		return x, y
+	}
+	split := func(lines []string) (client, server, notes []any) {
+		for _, l := range lines {
+			switch {
+			case strings.HasPrefix(l, "C:"):
+				client = append(client, l)
+			case strings.HasPrefix(l, "S:"):
+				server = append(server, l)
+			default:
+				notes = append(notes, l)
+			}
+		}
+		return client, server, notes
+	}
+	xc, xsrv, xn := split(xs)
+	yc, ysrv, yn := split(ys)
+	for i := range min(len(xc), len(yc)) {
+		if xc[i] == redactedClient {
+			yc[i] = redactedClient
+		} else if yc[i] == redactedClient {
+			xc[i] = redactedClient
+		}
+	}
+	obj := func(c, s, n []any) map[string]any {
+		return map[string]any{"client": nonNil(c), "server": nonNil(s), "notes": nonNil(n)}
+	}
+	return obj(xc, xsrv, xn), obj(yc, ysrv, yn)
+}
+
+func stringArray(v any) ([]string, bool) {
+	a, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, len(a))
+	for i, e := range a {
+		if out[i], ok = e.(string); !ok {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func nonNil(a []any) []any {
+	if a == nil {
+		return []any{}
+	}
+	return a
 }
 
 // equalScalar compares two decoded JSON scalars (string, json.Number, bool, nil) or

@@ -53,6 +53,40 @@ func TestDiff(t *testing.T) {
 	}
 }
 
+// TestDiffReportVolatile: what ReportVolatile forgives, and what it still catches.
+func TestDiffReportVolatile(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		a, b string
+		want []string
+	}{
+		{"apop challenge", `{"banner":"ready <84615.1@pop.test>"}`, `{"banner":"ready <1997.1@pop.test>"}`, nil},
+		{"dovecot timing", `{"t":["S: T3 OK Logout completed (0.001 + 0.000 secs)."]}`, `{"t":["S: T3 OK Logout completed (0.012 + 0.000 + 0.004 secs)."]}`, nil},
+		{"session resumed", `{"transcript":["-- TLS 1.3 established (session resumed)"]}`, `{"transcript":["-- TLS 1.3 established"]}`, nil},
+		{"refused, wine's words", `{"error":"dial tcp 127.1.2.3:25: connect: connection refused"}`, `{"error":"dial tcp 127.1.2.3:25: connectex: Connection refused."}`, nil},
+		{"refused, Windows' words", `{"error":"dial tcp 127.1.2.3:25: connect: connection refused"}`, `{"error":"dial tcp 127.1.2.3:25: connectex: No connection could be made because the target machine actively refused it."}`, nil},
+		{"other error wording differs", `{"error":"connect: connection refused"}`, `{"error":"connectex: network is unreachable"}`, []string{`error: "connect: connection refused" vs "connect: network is unreachable"`}},
+		{"interleaving", `{"transcript":["C: A1 LOGOUT","C: A2 NOOP","S: * BYE","S: A1 OK"]}`, `{"transcript":["C: A1 LOGOUT","S: * BYE","S: A1 OK","C: A2 NOOP"]}`, nil},
+		{"client order", `{"transcript":["C: A1 LOGOUT","C: A2 NOOP"]}`, `{"transcript":["C: A2 NOOP","C: A1 LOGOUT"]}`, []string{`transcript.client[0]: "C: A1 LOGOUT" vs "C: A2 NOOP"`, `transcript.client[1]: "C: A2 NOOP" vs "C: A1 LOGOUT"`}},
+		{"redacted matches", `{"transcript":["C: [redacted]","S: OK"]}`, `{"transcript":["C: T1 CAPABILITY","S: OK"]}`, nil},
+		{"server line differs", `{"transcript":["C: A1 X","S: A1 OK"]}`, `{"transcript":["C: A1 X","S: A1 NO"]}`, []string{`transcript.server[0]: "S: A1 OK" vs "S: A1 NO"`}},
+		{"status differs", `{"probes":[{"status":"refused","elapsed_ms":3}]}`, `{"probes":[{"status":"unreachable","elapsed_ms":9}]}`, []string{`probes[0].status: "refused" vs "unreachable"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Diff([]byte(tt.a), []byte(tt.b), ReportVolatile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Diff = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestDNSServer(t *testing.T) {
 	t.Parallel()
 	ip := netip.MustParseAddr("127.0.0.1")
