@@ -29,10 +29,15 @@ for tool in wine wineserver Xvfb xdotool import identify compare x86_64-w64-ming
 done
 [ -x "$bin" ] || die "no Linux binary at $bin (make build)"
 
-# The exe of make dist, rebuilt when a tracked source is newer than it.
+# The exe of make dist, rebuilt when a source it is built from is newer than it.
 if [ "$exe" = dist/MailSetup.exe ]; then
   newer=""
-  [ -f "$exe" ] && newer=$(git ls-files -z -- '*.go' go.mod go.sum FyneApp.toml providers.yaml assets | xargs -0 -r find 2>/dev/null -newer "$exe" | head -n1)
+  if [ -f "$exe" ]; then
+    while IFS= read -r -d '' f; do
+      [ "$f" -nt "$exe" ] && { newer=$f; break; }
+    done < <(git ls-files -z -- '*.go' go.mod go.sum FyneApp.toml providers.yaml assets \
+      ':!:*_test.go' ':!:detect/detecttest/wincompare')
+  fi
   if [ ! -f "$exe" ] || [ -n "$newer" ]; then
     say "building $exe (scripts/dist.sh)${newer:+: $newer is newer}"
     scripts/dist.sh
@@ -59,7 +64,7 @@ trap cleanup EXIT
 
 # 1. The prefix and the stand-in DLL.
 x86_64-w64-mingw32-gcc -shared -O2 -Wall -Wextra -Werror -nostdlib -Wl,--entry,DllMain -s \
-  -o "$work/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -ladvapi32
+  -o "$work/bcryptprimitives.dll" scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -lkernel32 -ladvapi32
 DISPLAY="" wineboot --init >"$work/wineboot.log" 2>&1 || { cat "$work/wineboot.log"; die "wineboot failed"; }
 wineserver -w
 sys32=$WINEPREFIX/drive_c/windows/system32
@@ -83,8 +88,8 @@ crashed() { grep -E -m1 "^panic:|^fatal error:|Unhandled exception|page fault on
 colours() { identify -format '%k' "$1"; }
 # greenish PNG: pixels in the colour of "Verified" (Fyne's success colour, bright green).
 greenish() { convert "$1" -fx 'g > 0.6 && r < 0.45 && b < 0.45' -format '%[fx:round(mean*w*h)]' info:; }
-shot() {
-  import -window root "$out/$1"
+shot() { # shot NAME: the window alone, into $out
+  import -window "$win" "$out/$1"
   local k; k=$(colours "$out/$1")
   [ "$k" -ge 64 ] || die "$1: the screen has $k colours: a blank window"
 }
@@ -132,8 +137,23 @@ say "window: first frame after ${first} ms under wine, ${geometry:-?} window; sc
 # 2b. Unattended: the window checks the demo account by itself and closes.
 log2=$work/unattended.log
 start=$(ms)
-MAILSETUP_TIMING=1 MAILSETUP_AUTOSTART=1 MAILSETUP_QUIT_AFTER_CHECK=1 timeout 120 wine "$exe" --demo >"$log2" 2>&1 \
-  || { cat "$log2"; die "the unattended run exited with status $?"; }
+unattended() {
+  status=0
+  MAILSETUP_TIMING=1 MAILSETUP_AUTOSTART=1 MAILSETUP_QUIT_AFTER_CHECK=1 timeout 60 wine "$exe" --demo >"$log2" 2>&1 || status=$?
+}
+unattended
+if [ "$status" -eq 124 ] && grep -q "result shown" "$log2"; then
+  # Once in about twenty runs here, the window showed its result but wine had not
+  # ended the process a minute later; a second hang in a row fails the test.
+  say "NOTE: the unattended run showed its result but did not close within 60 s; running it once more"
+  wineserver -k 2>/dev/null || true
+  wineserver -w
+  unattended
+fi
+if [ "$status" -ne 0 ]; then
+  cat "$log2"; ps -eo pid,ppid,etime,args | grep -i -E "wine|\.exe" | grep -v grep || true
+  die "the unattended run exited with status $status$([ "$status" -eq 124 ] && echo " (still running after 60 s)")"
+fi
 wineserver -w
 if c=$(crashed "$log2"); then cat "$log2"; die "the unattended run crashed: $c"; fi
 shown=$(sed -n 's/^result shown after \([0-9]*\) ms.*/\1/p' "$log2" | tr -d '\r' | tail -n1)
@@ -154,12 +174,28 @@ leaks=$(grep -rIl --exclude-dir=windows -- "demo-password" "$WINEPREFIX/drive_c"
 say "config: ${prefs#"$WINEPREFIX/"} holds the recent address and no password"
 
 # 4. The reports, compared with the Linux binary's.
-cd detect/detecttest/wincompare
+start=$(ms)
 reports=$work/reports; mkdir -p "$reports"
 if ! MAILSETUP_WINDOWS_EXE=$exe MAILSETUP_LINUX_BIN=$bin MAILSETUP_COMPARE_DIR=$reports \
-  go test -count=1 -run 'Windows' -v . >"$work/compare.log" 2>&1; then
+  go test -count=1 -run 'Windows' -v ./detect/detecttest/wincompare >"$work/compare.log" 2>&1; then
   cat "$work/compare.log"
   die "the Windows and Linux reports differ (or a run failed)"
 fi
-grep -E "^(=== RUN|--- |\s+windows_test.go:[0-9]+: .*(linux|windows)|ok|PASS|FAIL)" "$work/compare.log" | grep -v "=== RUN" || true
+grep -E "^\s*(--- |windows_test.go:[0-9]+: .*(linux|windows))|^ok" "$work/compare.log" || true
+say "reports compared in $(($(ms) - start)) ms"
+
+# 5. The engine's and the exports' own tests, built as Windows programs and run under
+# wine (Windows socket errors, paths, line ends). Not cmd/mailsetup/cli's: its tests'
+# t.TempDir cleanup calls os.RemoveAll, whose Go 1.26 Windows code (unlinkat) wine 8
+# does not support; the program itself only uses os.Remove, which works.
+start=$(ms)
+for pkg in detect export; do
+  GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$work/$pkg.test.exe" "./$pkg"
+  if ! (cd "$pkg" && wine "$work/$pkg.test.exe" -test.v >"$work/$pkg.test.log" 2>&1); then
+    grep -E -- "--- FAIL|_test.go:[0-9]+" "$work/$pkg.test.log" | head -n 40
+    die "./$pkg's tests fail as a Windows program"
+  fi
+  say "./$pkg tests pass as a Windows program: $(grep -c -- '--- PASS' "$work/$pkg.test.log") passed, $(grep -c -- '--- SKIP' "$work/$pkg.test.log") skipped"
+done
+say "Windows unit tests in $(($(ms) - start)) ms"
 say "done in $(ms) ms"

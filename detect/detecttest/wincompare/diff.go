@@ -51,6 +51,9 @@ var ReportVolatile = Volatile{
 		{regexp.MustCompile(`\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)`), "(… secs)"},
 		// Whether a handshake resumed a session depends on which probe finished first.
 		{regexp.MustCompile(` \(session resumed\)`), ""},
+		// Go's resolver names the computer's first configured DNS server in its errors,
+		// even when --dns sent the query elsewhere; that list is the computer's.
+		{regexp.MustCompile(`\blookup (\S+) on \S+:53: `), "lookup $1 on <system resolver>: "},
 		// The same socket errors in Windows' words (real Windows, then wine) and Linux's.
 		{regexp.MustCompile(`\bconnectex: `), "connect: "},
 		{regexp.MustCompile(`No connection could be made because the target machine actively refused it\.|Connection refused\.`), "connection refused"},

@@ -67,6 +67,7 @@ func TestDiffReportVolatile(t *testing.T) {
 		{"refused, wine's words", `{"error":"dial tcp 127.1.2.3:25: connect: connection refused"}`, `{"error":"dial tcp 127.1.2.3:25: connectex: Connection refused."}`, nil},
 		{"refused, Windows' words", `{"error":"dial tcp 127.1.2.3:25: connect: connection refused"}`, `{"error":"dial tcp 127.1.2.3:25: connectex: No connection could be made because the target machine actively refused it."}`, nil},
 		{"other error wording differs", `{"error":"connect: connection refused"}`, `{"error":"connectex: network is unreachable"}`, []string{`error: "connect: connection refused" vs "connect: network is unreachable"`}},
+		{"resolver named", `{"e":"lookup a.test on 10.0.0.1:53: no such host"}`, `{"e":"lookup a.test on [fd00::1]:53: no such host"}`, nil},
 		{"interleaving", `{"transcript":["C: A1 LOGOUT","C: A2 NOOP","S: * BYE","S: A1 OK"]}`, `{"transcript":["C: A1 LOGOUT","S: * BYE","S: A1 OK","C: A2 NOOP"]}`, nil},
 		{"client order", `{"transcript":["C: A1 LOGOUT","C: A2 NOOP"]}`, `{"transcript":["C: A2 NOOP","C: A1 LOGOUT"]}`, []string{`transcript.client[0]: "C: A1 LOGOUT" vs "C: A2 NOOP"`, `transcript.client[1]: "C: A2 NOOP" vs "C: A1 LOGOUT"`}},
 		{"redacted matches", `{"transcript":["C: [redacted]","S: OK"]}`, `{"transcript":["C: T1 CAPABILITY","S: OK"]}`, nil},

@@ -96,6 +96,8 @@ type probeCase struct {
 	dns      string
 	caFile   string // "" for no --ca
 	extra    []string
+	// volatile, when set, replaces ReportVolatile for this case.
+	volatile *Volatile
 	check    func(t *testing.T, rep *detect.Report)
 }
 
@@ -138,7 +140,11 @@ func compareProbe(t *testing.T, exe, bin string, c probeCase) {
 	if lin.code != win.code {
 		t.Errorf("exit status: linux %d, windows %d", lin.code, win.code)
 	}
-	diffs, err := Diff(lin.stdout, win.stdout, ReportVolatile)
+	v := ReportVolatile
+	if c.volatile != nil {
+		v = *c.volatile
+	}
+	diffs, err := Diff(lin.stdout, win.stdout, v)
 	if err != nil {
 		t.Fatalf("linux report: %v\n%.2000s", err, lin.stderr)
 	}
@@ -190,7 +196,16 @@ func TestProbeWindowsMatchesLinux(t *testing.T) {
 	}
 	for _, c := range []probeCase{
 		{name: "world-verified", address: address, password: password, caFile: caFile, extra: []string{"--send-test"}, check: verified},
-		{name: "world-wrong-password", address: address, password: "not-" + password, caFile: caFile, check: hasStatus(detect.StatusAuthFailed)},
+		// Which of the server's two SMTP cells spends the run's few rejected logins (and
+		// which one is then told "already rejected") depends on which connects first,
+		// so here the cells' login details are left out; statuses, kinds, the totals of
+		// failed_logins and the recommendation are still compared.
+		{name: "world-wrong-password", address: address, password: "not-" + password, caFile: caFile, volatile: &loginRace, check: func(t *testing.T, rep *detect.Report) {
+			hasStatus(detect.StatusAuthFailed)(t, rep)
+			if len(rep.FailedLogins) == 0 {
+				t.Error("windows report counts no failed logins")
+			}
+		}},
 		{name: "world-no-password", address: address, caFile: caFile, check: hasStatus(detect.StatusRefused)},
 		{name: "world-unknown-ca", address: address, password: password, check: hasStatus(detect.StatusCertInvalid)},
 		{name: "world-pop3", address: address, password: password, caFile: caFile, extra: []string{"--pop3"}, check: func(t *testing.T, rep *detect.Report) {
@@ -198,11 +213,24 @@ func TestProbeWindowsMatchesLinux(t *testing.T) {
 				t.Errorf("windows incoming = %+v, want POP3 verified", in)
 			}
 		}},
-		{name: "unknown-domain", address: "bob@nowhere.example", check: hasStatus(detect.StatusDNSFailed)},
+		{name: "unknown-domain", address: "bob@nowhere.example", check: func(t *testing.T, rep *detect.Report) {
+			if len(rep.Probes) != 0 || rep.Recommended.Outgoing != nil || rep.Recommended.Incoming != nil {
+				t.Errorf("windows: %d probes, recommended %+v, want none for a domain without servers", len(rep.Probes), rep.Recommended)
+			}
+		}},
 	} {
 		c.dns = wire.DNS.Addr
 		t.Run(c.name, func(t *testing.T) { compareProbe(t, exe, bin, c) })
 	}
+}
+
+// loginRace is ReportVolatile without the per-cell login details, for runs where two
+// cells of one server race for the capped login attempts.
+var loginRace = Volatile{
+	Keys:        append([]string{"auth_used", "username_used", "login_attempts", "error", "transcript", "explanation"}, ReportVolatile.Keys...),
+	Paths:       ReportVolatile.Paths,
+	Masks:       ReportVolatile.Masks,
+	Transcripts: ReportVolatile.Transcripts,
 }
 
 // TestProbeWindowsMatchesLinuxRealServers is the same comparison against real Postfix
