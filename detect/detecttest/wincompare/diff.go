@@ -22,10 +22,14 @@ type Volatile struct {
 	// makes up per connection, timing words, and each platform's wording of the same
 	// system error, listed pair by pair so that any other wording still differs.
 	Masks []Mask
-	// Transcripts names keys holding conversation transcripts ("C: …", "S: …" lines).
-	// Their client lines and server lines are compared as two sequences, since how
-	// the two interleave depends on timing; a client line recorded as "C: [redacted]"
-	// on one side matches any client line on the other.
+	// Transcripts names keys holding conversation transcripts ("C: …", "S: …" and
+	// "-- …" note lines). Their client lines, server lines and notes are compared as
+	// three sequences, since how they interleave depends on timing, and each only as
+	// far as the shorter side goes: a probe cancelled once its cell was decided, or a
+	// command the client sends as the connection closes, ends a transcript at a moment
+	// that depends on timing (the probe's status, error and diagnosis are compared in
+	// full). A client line recorded as "C: [redacted]" on one side matches any client
+	// line on the other (which commands the recorder hides depends on timing too).
 	Transcripts []string
 }
 
@@ -175,8 +179,9 @@ func (v Volatile) mask(x any) any {
 const redactedClient = "C: [redacted]"
 
 // splitTranscripts turns two transcripts (arrays of lines) into objects holding their
-// client lines, server lines and notes apart; where one side's client line is
-// "C: [redacted]" the other side's line at that place is taken as redacted too.
+// client lines, server lines and notes apart, each cut to the shorter side's length;
+// where one side's client line is "C: [redacted]" the other side's line at that place
+// is taken as redacted too.
 // Anything that is not a pair of string arrays passes unchanged.
 func splitTranscripts(x, y any) (any, any) {
 	xs, ok1 := stringArray(x)
@@ -199,7 +204,10 @@ func splitTranscripts(x, y any) (any, any) {
 	}
 	xc, xsrv, xn := split(xs)
 	yc, ysrv, yn := split(ys)
-	for i := range min(len(xc), len(yc)) {
+	xc, yc = shortest(xc, yc)
+	xsrv, ysrv = shortest(xsrv, ysrv)
+	xn, yn = shortest(xn, yn)
+	for i := range xc {
 		if xc[i] == redactedClient {
 			yc[i] = redactedClient
 		} else if yc[i] == redactedClient {
@@ -210,6 +218,12 @@ func splitTranscripts(x, y any) (any, any) {
 		return map[string]any{"client": nonNil(c), "server": nonNil(s), "notes": nonNil(n)}
 	}
 	return obj(xc, xsrv, xn), obj(yc, ysrv, yn)
+}
+
+// shortest cuts both sequences to the length of the shorter one.
+func shortest(a, b []any) ([]any, []any) {
+	n := min(len(a), len(b))
+	return a[:n], b[:n]
 }
 
 func stringArray(v any) ([]string, bool) {

@@ -71,6 +71,8 @@ func TestDiffReportVolatile(t *testing.T) {
 		{"interleaving", `{"transcript":["C: A1 LOGOUT","C: A2 NOOP","S: * BYE","S: A1 OK"]}`, `{"transcript":["C: A1 LOGOUT","S: * BYE","S: A1 OK","C: A2 NOOP"]}`, nil},
 		{"client order", `{"transcript":["C: A1 LOGOUT","C: A2 NOOP"]}`, `{"transcript":["C: A2 NOOP","C: A1 LOGOUT"]}`, []string{`transcript.client[0]: "C: A1 LOGOUT" vs "C: A2 NOOP"`, `transcript.client[1]: "C: A2 NOOP" vs "C: A1 LOGOUT"`}},
 		{"redacted matches", `{"transcript":["C: [redacted]","S: OK"]}`, `{"transcript":["C: T1 CAPABILITY","S: OK"]}`, nil},
+		{"cut short", `{"transcript":["-- connected to 127.0.0.1:465","C: A1 X","S: A1 OK","C: A2 CAPABILITY"]}`, `{"transcript":["C: A1 X"]}`, nil},
+		{"empty vs some", `{"transcript":[]}`, `{"transcript":["-- connected to 127.0.0.1:465"]}`, nil},
 		{"server line differs", `{"transcript":["C: A1 X","S: A1 OK"]}`, `{"transcript":["C: A1 X","S: A1 NO"]}`, []string{`transcript.server[0]: "S: A1 OK" vs "S: A1 NO"`}},
 		{"status differs", `{"probes":[{"status":"refused","elapsed_ms":3}]}`, `{"probes":[{"status":"unreachable","elapsed_ms":9}]}`, []string{`probes[0].status: "refused" vs "unreachable"`}},
 	}
