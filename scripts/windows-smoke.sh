@@ -184,6 +184,30 @@ fi
 grep -E "^\s*(--- |windows_test.go:[0-9]+: .*(linux|windows))|^ok" "$work/compare.log" || true
 say "reports compared in $(($(ms) - start)) ms"
 
+# 4b. Exports written by MailSetup.exe from its own report: the same bytes as the Linux
+# binary's, and the Outlook .reg file imported by wine's regedit lands in the registry
+# where Outlook looks (HKCU\Software\Microsoft\Office\16.0\Outlook\AutoDiscover).
+start=$(ms)
+report=$reports/world-verified.windows.json
+[ -s "$report" ] || die "no report of MailSetup.exe to export from ($report)"
+winpath() { echo "Z:${1//\//\\}"; }
+mkdir -p "$work/export-win" "$work/export-linux"
+for f in apple thunderbird thunderbird-prefs outlook outlook-reg sheet text; do
+  wine "$exe" export --format "$f" --in "$(winpath "$report")" -o "$(winpath "$work/export-win/$f")" >"$work/export.log" 2>&1 \
+    || { cat "$work/export.log"; die "MailSetup.exe export --format $f failed"; }
+  "$bin" export --format "$f" --in "$report" -o "$work/export-linux/$f" >"$work/export.log" 2>&1 \
+    || { cat "$work/export.log"; die "the Linux binary's export --format $f failed"; }
+  cmp -s "$work/export-win/$f" "$work/export-linux/$f" \
+    || { diff "$work/export-linux/$f" "$work/export-win/$f" | head -n 20; die "export --format $f: MailSetup.exe wrote other bytes than the Linux binary"; }
+done
+wine regedit /S "$(winpath "$work/export-win/outlook-reg")" >/dev/null 2>&1 || die "wine's regedit refused the .reg export"
+key='HKCU\Software\Microsoft\Office\16.0\Outlook\AutoDiscover'
+values=$(wine reg query "$key" 2>&1 | tr -d '\r')
+grep -Eq 'wire\.example +REG_SZ +C:\\MailSetup\\wire\.example\.xml' <<<"$values" \
+  && grep -Eq 'PreferLocalXML +REG_DWORD +0x1' <<<"$values" \
+  || { echo "$values"; die "the .reg export did not put Outlook's AutoDiscover values into the registry"; }
+say "exports: 7 formats written by MailSetup.exe, byte-identical to Linux's; the .reg import sets $key in $(($(ms) - start)) ms"
+
 # 5. The engine's and the exports' own tests, built as Windows programs and run under
 # wine (Windows socket errors, paths, line ends). Not cmd/mailsetup/cli's: its tests'
 # t.TempDir cleanup calls os.RemoveAll, whose Go 1.26 Windows code (unlinkat) wine 8
