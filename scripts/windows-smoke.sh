@@ -2,15 +2,19 @@
 # make windows-smoke: the real dist/MailSetup.exe under wine + Xvfb, in a throwaway wine
 # prefix. A test harness only: nothing here is shipped in dist/.
 #   1. Go 1.24+ programs ask bcryptprimitives.dll for ProcessPrng at start, which
-#      Debian's wine 8 lacks; a stand-in built from scripts/wine/ (forwarding to
-#      advapi32's RtlGenRandom) goes into the prefix's system32, chosen with a DLL override.
+#      Debian's wine 8 lacks, and set SIO_UDP_NETRESET on every UDP socket, which wine 8
+#      refuses; a stand-in DLL built from scripts/wine/ supplies both and goes into the
+#      prefix's system32, chosen with a DLL override.
 #   2. The window: `MailSetup.exe --demo`, screenshots of the account, checking and result
 #      screens; fails on a crash, a blank or missing window, or a missing or unverified result.
 #   3. The config directory: the recent address is in Fyne's preferences under %AppData%,
 #      and the password is nowhere in the prefix.
 #   4. `probe --json` and `netcheck --json` of MailSetup.exe and of the Linux binary against
 #      the same loopback servers (in-process ones, then real Postfix/Dovecot), compared
-#      field by field (go test ./detect/detecttest/wincompare).
+#      field by field (go test ./detect/detecttest/wincompare); then every export format
+#      written by MailSetup.exe must equal the Linux binary's, and the Outlook .reg file
+#      must import into the registry with wine's regedit.
+#   5. ./detect's and ./export's tests, built as Windows programs, pass under wine.
 # Usage: scripts/windows-smoke.sh [LINUX_BINARY]; WINDOWS_EXE overrides dist/MailSetup.exe,
 # SCREENSHOTS=docs/screenshots refreshes the README images.
 set -euo pipefail
