@@ -49,8 +49,9 @@ var ReportVolatile = Volatile{
 		"network.public_ip", "network.public_name", "network.ipv6",
 	},
 	Masks: []Mask{
-		// An APOP challenge or a Message-ID: unique per connection or message.
-		{regexp.MustCompile(`<[^<>\s@]+@[^<>\s]+>`), "<token>"},
+		// An APOP challenge (RFC 1939's <process-ID.clock@hostname>) or the send test's
+		// Message-ID: unique per connection or message. Addresses in <> stay compared.
+		{regexp.MustCompile(`<(?:\d+\.\d+|mailsetup-[0-9a-f]+)@[^<>\s]+>`), "<token>"},
 		// Dovecot's "(0.001 + 0.000 secs)" after each command.
 		{regexp.MustCompile(`\(\d+\.\d+ \+ \d+\.\d+(?: \+ \d+\.\d+)? secs\)`), "(… secs)"},
 		// Whether a handshake resumed a session depends on which probe finished first.

@@ -62,6 +62,8 @@ func TestDiffReportVolatile(t *testing.T) {
 		want []string
 	}{
 		{"apop challenge", `{"banner":"ready <84615.1@pop.test>"}`, `{"banner":"ready <1997.1@pop.test>"}`, nil},
+		{"message id", `{"t":["Message-ID: <mailsetup-0a1b@wire.example>"]}`, `{"t":["Message-ID: <mailsetup-99ff@wire.example>"]}`, nil},
+		{"address in brackets", `{"t":["C: MAIL FROM:<ann@wire.example>"]}`, `{"t":["C: MAIL FROM:<bob@wire.example>"]}`, []string{`t[0]: "C: MAIL FROM:\u003cann@wire.example\u003e" vs "C: MAIL FROM:\u003cbob@wire.example\u003e"`}},
 		{"dovecot timing", `{"t":["S: T3 OK Logout completed (0.001 + 0.000 secs)."]}`, `{"t":["S: T3 OK Logout completed (0.012 + 0.000 + 0.004 secs)."]}`, nil},
 		{"session resumed", `{"transcript":["-- TLS 1.3 established (session resumed)"]}`, `{"transcript":["-- TLS 1.3 established"]}`, nil},
 		{"refused, wine's words", `{"error":"dial tcp 127.1.2.3:25: connect: connection refused"}`, `{"error":"dial tcp 127.1.2.3:25: connectex: Connection refused."}`, nil},
