@@ -57,12 +57,11 @@ export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEARCH=win64
 # installer dialogs in a fresh prefix.
 export WINEDLLOVERRIDES="bcryptprimitives=n;mscoree,mshtml="
 app="" xvfb=""
-cleanup() {
-  [ -n "$app" ] && kill "$app" 2>/dev/null
-  [ -d "$WINEPREFIX" ] && wineserver -k 2>/dev/null
-  [ -n "$xvfb" ] && kill "$xvfb" 2>/dev/null
+cleanup() { # each step on its own: under set -e a failing one would skip the rest
+  if [ -n "$app" ]; then kill "$app" 2>/dev/null || true; fi
+  if [ -d "$WINEPREFIX" ]; then wineserver -k 2>/dev/null || true; fi
+  if [ -n "$xvfb" ]; then kill "$xvfb" 2>/dev/null || true; fi
   rm -rf "$work"
-  true
 }
 trap cleanup EXIT
 
