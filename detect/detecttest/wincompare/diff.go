@@ -23,13 +23,15 @@ type Volatile struct {
 	// system error, listed pair by pair so that any other wording still differs.
 	Masks []Mask
 	// Transcripts names keys holding conversation transcripts ("C: …", "S: …" and
-	// "-- …" note lines). Their client lines, server lines and notes are compared as
-	// three sequences, since how they interleave depends on timing, and each only as
-	// far as the shorter side goes: a probe cancelled once its cell was decided, or a
-	// command the client sends as the connection closes, ends a transcript at a moment
-	// that depends on timing (the probe's status, error and diagnosis are compared in
-	// full). A client line recorded as "C: [redacted]" on one side matches any client
-	// line on the other (which commands the recorder hides depends on timing too).
+	// "-- …" note lines), compared by what they recorded rather than in what order:
+	// every line of the side with fewer lines of a kind (client, server, note) must be
+	// among the other side's lines of that kind, IMAP tags aside. Timing decides how
+	// the lines interleave, the order in which go-imap's background CAPABILITY and the
+	// engine's LOGOUT take their tags, and where a probe cancelled once its cell was
+	// decided, or a connection closing under a last command, cuts a transcript short;
+	// the probe's status, error and diagnosis are compared in full. A client line
+	// recorded as "C: [redacted]" on one side matches any client line on the other
+	// (which commands the recorder hides depends on timing too).
 	Transcripts []string
 }
 
@@ -124,7 +126,12 @@ func walk(path string, x, y any, v Volatile, out *[]string) {
 			xe, xok := xv[k]
 			ye, yok := yv[k]
 			if xok && yok && slices.Contains(v.Transcripts, k) {
-				xe, ye = splitTranscripts(xe, ye)
+				if xs, ok1 := stringArray(xe); ok1 {
+					if ys, ok2 := stringArray(ye); ok2 {
+						*out = append(*out, compareTranscripts(p, xs, ys, v)...)
+						continue
+					}
+				}
 			}
 			switch {
 			case !xok:
@@ -179,52 +186,84 @@ func (v Volatile) mask(x any) any {
 // redactedClient is how a transcript shows a client line that carried credentials.
 const redactedClient = "C: [redacted]"
 
-// splitTranscripts turns two transcripts (arrays of lines) into objects holding their
-// client lines, server lines and notes apart, each cut to the shorter side's length;
-// where one side's client line is "C: [redacted]" the other side's line at that place
-// is taken as redacted too.
-// Anything that is not a pair of string arrays passes unchanged.
-func splitTranscripts(x, y any) (any, any) {
-	xs, ok1 := stringArray(x)
-	ys, ok2 := stringArray(y)
-	if !ok1 || !ok2 {
-		return x, y
-	}
-	split := func(lines []string) (client, server, notes []any) {
+// imapTag is a tagged IMAP command or completion ("C: T3 LOGOUT", "S: T3 OK …"): the tag
+// counts commands in the order they were sent, which timing may change.
+var imapTag = regexp.MustCompile(`^([CS]: )[A-Z]+[0-9]+ `)
+
+// compareTranscripts reports the lines of the side with fewer lines of a kind that the
+// other side did not record (see Volatile.Transcripts); path names the transcript.
+func compareTranscripts(path string, x, y []string, v Volatile) []string {
+	kinds := func(lines []string) map[string][]string {
+		m := map[string][]string{}
 		for _, l := range lines {
+			l = imapTag.ReplaceAllString(v.mask(l).(string), "${1}<tag> ")
 			switch {
 			case strings.HasPrefix(l, "C:"):
-				client = append(client, l)
+				m["client"] = append(m["client"], l)
 			case strings.HasPrefix(l, "S:"):
-				server = append(server, l)
+				m["server"] = append(m["server"], l)
 			default:
-				notes = append(notes, l)
+				m["notes"] = append(m["notes"], l)
 			}
 		}
-		return client, server, notes
+		return m
 	}
-	xc, xsrv, xn := split(xs)
-	yc, ysrv, yn := split(ys)
-	xc, yc = shortest(xc, yc)
-	xsrv, ysrv = shortest(xsrv, ysrv)
-	xn, yn = shortest(xn, yn)
-	for i := range xc {
-		if xc[i] == redactedClient {
-			yc[i] = redactedClient
-		} else if yc[i] == redactedClient {
-			xc[i] = redactedClient
+	xk, yk := kinds(x), kinds(y)
+	var out []string
+	for _, kind := range []string{"client", "server", "notes"} {
+		few, many, side := xk[kind], yk[kind], "first"
+		if len(few) > len(many) {
+			few, many, side = many, few, "second"
+		}
+		for _, l := range unmatched(few, many) {
+			out = append(out, fmt.Sprintf("%s: %s line %s only in the %s", path, kind, brief(l), side))
 		}
 	}
-	obj := func(c, s, n []any) map[string]any {
-		return map[string]any{"client": nonNil(c), "server": nonNil(s), "notes": nonNil(n)}
-	}
-	return obj(xc, xsrv, xn), obj(yc, ysrv, yn)
+	return out
 }
 
-// shortest cuts both sequences to the length of the shorter one.
-func shortest(a, b []any) ([]any, []any) {
-	n := min(len(a), len(b))
-	return a[:n], b[:n]
+// unmatched returns the lines of few that many lacks, counting repeats, where a
+// redacted client line on either side stands for any one client line.
+func unmatched(few, many []string) []string {
+	left := map[string]int{}
+	for _, l := range many {
+		left[l]++
+	}
+	var rest []string
+	for _, l := range few {
+		if left[l] > 0 {
+			left[l]--
+		} else {
+			rest = append(rest, l)
+		}
+	}
+	var out []string
+	for _, l := range rest {
+		switch {
+		case left[redactedClient] > 0 && strings.HasPrefix(l, "C:"):
+			left[redactedClient]--
+		case l == redactedClient && takeAny(left, "C:"):
+		default:
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// takeAny takes one remaining line with prefix from left, if there is one.
+func takeAny(left map[string]int, prefix string) bool {
+	keys := make([]string, 0, len(left))
+	for l := range left {
+		keys = append(keys, l)
+	}
+	sort.Strings(keys)
+	for _, l := range keys {
+		if left[l] > 0 && strings.HasPrefix(l, prefix) {
+			left[l]--
+			return true
+		}
+	}
+	return false
 }
 
 func stringArray(v any) ([]string, bool) {
@@ -239,13 +278,6 @@ func stringArray(v any) ([]string, bool) {
 		}
 	}
 	return out, true
-}
-
-func nonNil(a []any) []any {
-	if a == nil {
-		return []any{}
-	}
-	return a
 }
 
 // equalScalar compares two decoded JSON scalars (string, json.Number, bool, nil) or
