@@ -8,7 +8,7 @@ BIN     := bin/mailsetup
 # binary and ~17 MB of memory once parsed (docs/PERFORMANCE.md). dist.sh uses it too.
 TAGS    := no_emoji
 
-.PHONY: deps build run demo test check unit smoke fuzz bench dist clean providers
+.PHONY: deps build run demo test check unit smoke fuzz bench dist clean providers windows-smoke
 
 deps:
 	@scripts/install-deps.sh
@@ -72,3 +72,9 @@ providers:
 
 clean:
 	rm -rf bin dist
+
+# windows-smoke: dist/MailSetup.exe (built if missing or stale) under wine + Xvfb: the
+# window and its screenshots, the config directory, and its probe and netcheck reports
+# compared with the Linux binary's on the same loopback servers (scripts/windows-smoke.sh).
+windows-smoke: build
+	scripts/windows-smoke.sh $(BIN)

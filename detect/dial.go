@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -76,7 +75,7 @@ func (e *DialError) Unwrap() error {
 	for _, a := range e.Attempts {
 		r := 3
 		switch {
-		case errors.Is(a.Err, syscall.ECONNREFUSED):
+		case isErrno(a.Err, errnoRefused):
 			r = 1
 		case endedSilently(a.Err):
 			r = 2
@@ -191,7 +190,7 @@ func (h *HappyDialer) race(ctx context.Context, d Dialer, network, address, port
 				return &happyConn{Conn: a.conn, others: others}, nil
 			}
 			failed.Attempts = append(failed.Attempts, AttemptError{a.ip, a.err})
-			refused = refused || errors.Is(a.err, syscall.ECONNREFUSED)
+			refused = refused || isErrno(a.err, errnoRefused)
 			if started < len(ips) && ctx.Err() == nil {
 				start() // a failure frees the slot at once
 				next.Reset(delay)

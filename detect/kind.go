@@ -10,7 +10,6 @@ import (
 	"net"
 	"os"
 	"strings"
-	"syscall"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-smtp"
@@ -190,12 +189,11 @@ func Classify(step string, err error) *Failure {
 			return fail(KindTimeout, step, err)
 		}
 		switch {
-		case errors.Is(err, syscall.ECONNREFUSED):
+		case isErrno(err, errnoRefused):
 			return fail(KindRefused, step, err)
-		case errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
-			errors.Is(err, syscall.EADDRNOTAVAIL), errors.Is(err, syscall.ENETDOWN):
+		case isErrno(err, errnoUnreachable):
 			return fail(KindUnreachable, step, err)
-		case errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		case isErrno(err, errnoReset):
 			if step == "tls" || step == "starttls" {
 				return fail(KindTLSHandshake, step, err)
 			}
@@ -297,4 +295,14 @@ func StatusFor(k Kind) Status {
 	default:
 		return StatusProtocolError
 	}
+}
+
+// isErrno reports whether err wraps one of the socket errors in set.
+func isErrno(err error, set []error) bool {
+	for _, target := range set {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }

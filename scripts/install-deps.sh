@@ -16,6 +16,7 @@ pkgs=(
   python3
   # Windows cross-compilation for make dist
   gcc-mingw-w64-x86-64
+  wine wine64  # test only: runs dist/MailSetup.exe for make windows-smoke (no i386 needed)
 )
 
 missing=()
