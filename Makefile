@@ -8,12 +8,16 @@ BIN     := bin/mailsetup
 # binary and ~17 MB of memory once parsed (docs/PERFORMANCE.md). dist.sh uses it too.
 TAGS    := no_emoji
 
-.PHONY: deps build run demo test check unit smoke fuzz bench dist clean providers windows-smoke
+.PHONY: deps deps-run build run demo test check unit smoke fuzz bench dist clean providers windows-smoke
+
+# deps-run: what building and running needs; deps: also what the tests need.
+deps-run:
+	@scripts/install-deps.sh run
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh test
 
-build: deps
+build: deps-run
 	$(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/mailsetup
 
 run: build
@@ -76,5 +80,5 @@ clean:
 # windows-smoke: dist/MailSetup.exe (built if missing or stale) under wine + Xvfb: the
 # window and its screenshots, the config directory, and its probe and netcheck reports
 # compared with the Linux binary's on the same loopback servers (scripts/windows-smoke.sh).
-windows-smoke: build
+windows-smoke: deps build
 	scripts/windows-smoke.sh $(BIN)

@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
-# Installs what building, running and testing Mail Setup Assistant needs on Debian/Ubuntu.
+# Installs what Mail Setup Assistant needs on Debian/Ubuntu: `install-deps.sh run` only
+# what building and running the program needs (make run), `install-deps.sh test` (the
+# default) also the mail servers and tools of the tests and the Windows cross-compiler.
 # Idempotent: does nothing when every package is already there.
 set -euo pipefail
+what=${1:-test}
 
 pkgs=(
-  # Fyne (cgo, OpenGL, X11) and a virtual display for the window smoke test
-  gcc pkg-config libgl1-mesa-dev xorg-dev xvfb xauth x11-utils xdotool imagemagick
+  # Fyne (cgo, OpenGL, X11): building and running the window
+  gcc pkg-config libgl1-mesa-dev xorg-dev
+)
+[ "$what" = run ] || pkgs+=(
+  # a virtual display for the window smoke test
+  xvfb xauth x11-utils xdotool imagemagick
   # real mail servers and tools for the integration tests
   postfix dovecot-core dovecot-imapd dovecot-pop3d swaks
   libnet-ssleay-perl libio-socket-ssl-perl libauthen-sasl-perl libdigest-hmac-perl
   dnsmasq-base dnsutils
   # network namespaces for the port-25 tests
   iproute2 iptables
-  # independent parsers for export checks
-  python3
+  # independent parsers for export checks; openssl verifies signed Apple profiles
+  python3 openssl
   # Windows cross-compilation for make dist
   gcc-mingw-w64-x86-64
   wine wine64  # test only: runs dist/MailSetup.exe for make windows-smoke (no i386 needed)
