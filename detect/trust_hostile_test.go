@@ -620,3 +620,49 @@ func TestAcceptedCertificateIsBoundToItsServer(t *testing.T) {
 		}
 	}
 }
+
+// A document naming many servers and ports cannot turn a run into a port scan: at most
+// maxHostsPerProtocol hosts per protocol, maxExtraPorts non-standard ports per host and
+// maxCells cells in all.
+func TestMatrixCaps(t *testing.T) {
+	t.Parallel()
+	var cands []Candidate
+	for h := 0; h < 50; h++ {
+		for port := 1000; port < 1100; port++ {
+			for _, p := range []Protocol{SMTP, IMAP, POP3} {
+				cands = append(cands, Candidate{Protocol: p, Host: fmt.Sprintf("h%d.example.test", h), Port: port, Security: SecurityStartTLS})
+			}
+		}
+	}
+	var o Options
+	cells := o.matrix(cands)
+	if len(cells) > maxCells {
+		t.Fatalf("%d cells, cap %d", len(cells), maxCells)
+	}
+	hosts := map[Protocol]map[string]bool{}
+	extra := map[string]map[int]bool{}
+	for _, c := range cells {
+		if hosts[c.key.Protocol] == nil {
+			hosts[c.key.Protocol] = map[string]bool{}
+		}
+		hosts[c.key.Protocol][c.key.Host] = true
+		if !isStandardPort(c.key.Protocol, c.key.Port) {
+			k := string(c.key.Protocol) + c.key.Host
+			if extra[k] == nil {
+				extra[k] = map[int]bool{}
+			}
+			extra[k][c.key.Port] = true
+		}
+	}
+	for p, hs := range hosts {
+		if len(hs) > maxHostsPerProtocol {
+			t.Errorf("%s: %d hosts", p, len(hs))
+		}
+	}
+	for k, ports := range extra {
+		if len(ports) > maxExtraPorts {
+			t.Errorf("%s: %d non-standard ports", k, len(ports))
+		}
+	}
+	t.Logf("15,000 candidates became %d cells", len(cells))
+}
