@@ -178,9 +178,9 @@ var Matrix = []MatrixRow{
 var MatrixModes = []Security{SecurityTLS, SecurityStartTLS, SecurityNone}
 
 // matrix expands the candidates into the probe cells: for each of the first hosts per
-// protocol (trusted hosts first, see trustedFirst), every standard port and mode, plus at
+// protocol (trusted hosts first, see trustedFirst), every standard port and mode, then at
 // most maxExtraPorts non-standard ports per host that a source named, and at most
-// maxCells in all.
+// maxCells in all (so extra ports can never push a standard cell out).
 func (o *Options) matrix(cands []Candidate) []cell {
 	seen := map[ProbeKey]bool{}
 	var out []cell
@@ -194,6 +194,7 @@ func (o *Options) matrix(cands []Candidate) []cell {
 	hosts := map[Protocol][]string{}
 	hostSource := map[string]string{}
 	extra := map[string]map[int]bool{}
+	var extras []cell // non-standard ports, added after every standard cell
 	for _, c := range cands {
 		if !o.wants(c.Protocol) {
 			continue
@@ -216,7 +217,7 @@ func (o *Options) matrix(cands []Candidate) []cell {
 			}
 			extra[hk][c.Port] = true
 			for _, m := range modesFor(c.Security) {
-				add(ProbeKey{c.Protocol, h, c.Port, m}, c.Source)
+				extras = append(extras, cell{key: ProbeKey{c.Protocol, h, c.Port, m}, source: c.Source})
 			}
 		}
 	}
@@ -226,6 +227,9 @@ func (o *Options) matrix(cands []Candidate) []cell {
 				add(ProbeKey{row.Protocol, h, row.Port, m}, hostSource[string(row.Protocol)+"|"+h])
 			}
 		}
+	}
+	for _, c := range extras {
+		add(c.key, c.source)
 	}
 	return out
 }
