@@ -67,6 +67,36 @@ import -window root "$out/6-sign-in.png"
 kill "$app"; wait "$app" 2>/dev/null || true
 app=
 
+# Check the settings I use now: a Thunderbird profile whose outgoing server is on port
+# 25, on a demo network that drops port 25 like a hotel's; the window shows the verdict
+# and the smallest proven change.
+prof=$(mktemp -d)
+cat >"$prof/prefs.js" <<'PREFS'
+user_pref("mail.accountmanager.accounts", "account1");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.account.account1.identities", "id1");
+user_pref("mail.server.server1.type", "imap");
+user_pref("mail.server.server1.name", "you@demo.example");
+user_pref("mail.server.server1.hostname", "imap.demo.example");
+user_pref("mail.server.server1.port", 993);
+user_pref("mail.server.server1.socketType", 3);
+user_pref("mail.server.server1.userName", "you@demo.example");
+user_pref("mail.identity.id1.useremail", "you@demo.example");
+user_pref("mail.identity.id1.smtpServer", "smtp1");
+user_pref("mail.smtpservers", "smtp1");
+user_pref("mail.smtpserver.smtp1.hostname", "smtp.demo.example");
+user_pref("mail.smtpserver.smtp1.port", 25);
+user_pref("mail.smtpserver.smtp1.try_ssl", 2);
+user_pref("mail.smtpserver.smtp1.username", "you@demo.example");
+PREFS
+MAILSETUP_CURRENT_FILE="$prof/prefs.js" MAILSETUP_CURRENT_CHECK=1 MAILSETUP_DEMO_DROP25=1 "$bin" --demo >>"$log" 2>&1 &
+app=$!
+sleep 6
+import -window root "$out/7-current.png"
+kill "$app"; wait "$app" 2>/dev/null || true
+app=
+rm -rf "$prof"
+
 # The unattended run (as on the macOS and Windows CI jobs): the window checks the demo
 # account by itself and reports its peak resident memory before it closes.
 MAILSETUP_TIMING=1 MAILSETUP_AUTOSTART=1 MAILSETUP_QUIT_AFTER_CHECK=1 timeout 60 "$bin" --demo >>"$log" 2>&1
