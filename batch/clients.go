@@ -93,10 +93,11 @@ func ParseList(r io.Reader) ([]Client, error) {
 			c.Problem = "the name contains control characters"
 		default:
 			c.Address = addr.String()
-			if first, dup := seen[c.Address]; dup {
+			key := strings.ToLower(c.Address) // mailboxes differing in case only are one
+			if first, dup := seen[key]; dup {
 				c.Problem = fmt.Sprintf("listed twice (first on line %d)", first)
 			} else {
-				seen[c.Address] = c.Line
+				seen[key] = c.Line
 			}
 		}
 		out = append(out, c)
@@ -127,15 +128,15 @@ func isHeader(s string) bool {
 	return false
 }
 
-// WriteList writes the list as CSV with addresses and names only: the client list is
-// never written with passwords.
+// WriteList writes the list in the form ParseList reads, with the password column left
+// empty: the client list is never written with passwords.
 func WriteList(w io.Writer, clients []Client) error {
 	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"address", "name"}); err != nil {
+	if err := cw.Write([]string{"address", "password", "name"}); err != nil {
 		return fmt.Errorf("batch: writing the list: %w", err)
 	}
 	for _, c := range clients {
-		if err := cw.Write([]string{c.Address, c.Name}); err != nil {
+		if err := cw.Write([]string{c.Address, "", c.Name}); err != nil {
 			return fmt.Errorf("batch: writing the list: %w", err)
 		}
 	}
