@@ -25,7 +25,7 @@ func TestProviderKey(t *testing.T) {
 	}{
 		{"imap.gmail.com", "provider:gmail", 15},
 		{"IMAP.GMAIL.COM.", "provider:gmail", 15},
-		{"mail.gmail.com", "provider:gmail", 15},    // an unlisted server of the provider's domain
+		{"mail.gmail.com", "provider:gmail", 15},       // an unlisted server of the provider's domain
 		{"smtp.hosting.example", "provider:hoster", 9}, // beside a listed server
 		{"mail.hoster.example", "provider:hoster", 9},
 		{"smtp.example.co.uk", "domain:example.co.uk", 9},
