@@ -54,7 +54,8 @@ func ParseList(r io.Reader) ([]Client, error) {
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.Comma = delimiter(data)
 	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
+	// "a, b" lists are common; with tabs the trimming would eat empty columns.
+	cr.TrimLeadingSpace = cr.Comma != '\t'
 	cr.LazyQuotes = true
 	var out []Client
 	seen := map[string]int{}

@@ -21,6 +21,7 @@ func TestParseList(t *testing.T) {
 		{"address only", "me@example.com\nyou@example.com\n", []string{"me@example.com|||", "you@example.com|||"}, false},
 		{"byte-order mark and CRLF", "\ufeffE-Mail;Passwort;Name\r\nme@example.com;pw;Me\r\n", []string{"me@example.com|pw|Me|"}, false},
 		{"tab from a spreadsheet", "me@example.com\tpw\tMe Myself\n", []string{"me@example.com|pw|Me Myself|"}, false},
+		{"tab with an empty password", "me@example.com\t\tMe\n", []string{"me@example.com||Me|"}, false},
 		{"quoted password with a comma", "me@example.com,\"p,w\",Me\n", []string{"me@example.com|p,w|Me|"}, false},
 		{"unicode domain mapped", "me@bücher.example\n", []string{"me@xn--bcher-kva.example|||"}, false},
 		{"blank lines skipped", "\n\nme@example.com\n\n", []string{"me@example.com|||"}, false},

@@ -18,6 +18,13 @@ const (
 	prefRecent     = "recent_addresses"
 	prefPreferPOP3 = "prefer_pop3"
 	maxRecent      = 8
+	// The batch screen's: the consultant's branding, the formats of "Export all".
+	prefBrandName    = "brand_name"
+	prefBrandOrg     = "brand_organization"
+	prefBrandContact = "brand_contact"
+	prefBrandLogo    = "brand_logo_path"
+	prefBrandCert    = "brand_certificate_path"
+	prefBatchFormats = "batch_formats"
 )
 
 // validateAddress is the address entry's validator (pure; table-tested).

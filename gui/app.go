@@ -59,6 +59,8 @@ type Config struct {
 	QuitAfterResult bool
 	// Current wires the "Check the settings I use now" screen (gui/current.go).
 	Current CurrentConfig
+	// Batch opens the batch screen by itself (gui/batch.go).
+	Batch BatchConfig
 }
 
 // UI is the window and its current screen.
@@ -76,6 +78,7 @@ type UI struct {
 	check  *checkingScreen
 	result *resultScreen
 	cur    *currentScreen
+	batch  *batchScreen
 	// quit closes the app (QuitAfterResult); tests replace it.
 	quit func()
 	// lastReq is the running or last check's request, kept in memory only, so that a
@@ -108,6 +111,9 @@ func New(a fyne.App, cfg Config) *UI {
 func (u *UI) started() {
 	if u.cfg.Demo && u.cfg.AutoStart {
 		u.submit()
+	}
+	if u.cfg.Batch.Start {
+		u.startBatchDemo()
 	}
 	if u.cfg.Current.StartFile != "" {
 		u.showCurrentFile(u.cfg.Current.StartFile)
