@@ -88,10 +88,9 @@ func (u *UI) openBatch() *batchScreen {
 	s := &batchScreen{u: u, progress: binding.NewFloat(), status: binding.NewString()}
 	_ = s.status.Set("Open or paste a list: one address per line, with its password and the person's name if you have them.")
 
-	title := widget.NewLabelWithStyle("Check many accounts", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	intro := widget.NewLabel("Addresses of one domain share one full check; every further address costs only its own login. " +
-		"Tap a row for its settings, the servers tried and its files.")
-	intro.Wrapping = fyne.TextWrapWord
+	title := widget.NewLabelWithStyle("Check many accounts: one full check per domain, then one login per further address. Tap a row for its details.",
+		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	title.Wrapping = fyne.TextWrapWord
 	privacy := widget.NewLabel(privacyNote)
 	privacy.Wrapping = fyne.TextWrapWord
 	privacy.Importance = widget.WarningImportance
@@ -115,7 +114,9 @@ func (u *UI) openBatch() *batchScreen {
 	s.table = widget.NewTableWithHeaders(
 		func() (int, int) { return len(s.clients), len(batchColumns) },
 		func() fyne.CanvasObject {
-			return container.NewHBox(widget.NewIcon(nil), widget.NewLabel(""))
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return container.NewBorder(nil, nil, widget.NewIcon(nil), nil, l)
 		},
 		func(id widget.TableCellID, o fyne.CanvasObject) { s.fillCell(id, o.(*fyne.Container)) },
 	)
@@ -139,10 +140,12 @@ func (u *UI) openBatch() *batchScreen {
 	}
 
 	bar := widget.NewProgressBarWithData(s.progress)
-	top := container.NewVBox(title, intro, privacy,
-		container.NewHBox(open, paste, save, brand, back),
-		container.NewHBox(s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
+	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, title), privacy,
+		container.NewHBox(open, paste, save, brand, widget.NewSeparator(), s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
 		bar, widget.NewLabelWithData(s.status), s.message)
+	if sz := u.win.Canvas().Size(); sz.Width < 1180 {
+		u.win.Resize(fyne.NewSize(1180, max(sz.Height, 760))) // the table wants the width
+	}
 	u.setContent("batch", container.NewPadded(container.NewBorder(top, nil, nil, nil, s.table)))
 	s.refreshButtons()
 	u.batch = s
@@ -153,12 +156,21 @@ func (u *UI) openBatch() *batchScreen {
 var batchColumns = []struct {
 	title string
 	width float32
-}{{"Address", 250}, {"Name", 150}, {"Password", 95}, {"Status", 170}, {"Settings or what to do", 520}}
+}{{"Address", 240}, {"Name", 170}, {"Password", 90}, {"Status", 170}, {"Settings or what to do", 640}}
 
 // fillCell renders one table cell: address, name, whether a password was given, the
 // status as icon and word (never colour alone), and the one-line reason.
 func (s *batchScreen) fillCell(id widget.TableCellID, box *fyne.Container) {
-	icon, label := box.Objects[0].(*widget.Icon), box.Objects[1].(*widget.Label)
+	var icon *widget.Icon
+	var label *widget.Label
+	for _, o := range box.Objects {
+		switch w := o.(type) {
+		case *widget.Icon:
+			icon = w
+		case *widget.Label:
+			label = w
+		}
+	}
 	icon.Hide()
 	label.Importance = widget.MediumImportance
 	if id.Row < 0 || id.Row >= len(s.clients) {
@@ -440,14 +452,36 @@ func (s *batchScreen) updateStatus() {
 		return
 	}
 	c := s.counts()
-	done := c[batch.StateVerified] + c[batch.StateUnverified] + c[batch.StateAttention] + c[batch.StateCancelled]
-	_ = s.progress.Set(float64(done) / float64(len(s.clients)))
-	parts := []string{fmt.Sprintf("%d of %d done", done, len(s.clients)), fmt.Sprintf("%d verified", c[batch.StateVerified])}
+	checkable := len(s.all())
+	problems := len(s.clients) - checkable
+	done := c[batch.StateVerified] + c[batch.StateUnverified] + c[batch.StateAttention] + c[batch.StateCancelled] - problems
+	if checkable > 0 {
+		_ = s.progress.Set(float64(done) / float64(checkable))
+	}
+	var parts []string
+	if done == 0 && !s.running {
+		withPassword := 0
+		for _, cl := range s.clients {
+			if cl.Problem == "" && cl.Password != "" {
+				withPassword++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d addresses to check, %d with a password", checkable, withPassword))
+		if problems > 0 {
+			parts = append(parts, count(problems, "line cannot", "lines cannot")+" be checked (marked in the table)")
+		}
+		_ = s.status.Set(strings.Join(parts, " · "))
+		return
+	}
+	parts = append(parts, fmt.Sprintf("%d of %d done", done, checkable), fmt.Sprintf("%d verified", c[batch.StateVerified]))
 	if n := c[batch.StateUnverified]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d found without a password", n))
 	}
-	if n := c[batch.StateAttention]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d need attention", n))
+	if n := c[batch.StateAttention] - problems; n > 0 {
+		parts = append(parts, count(n, "needs", "need")+" attention")
+	}
+	if problems > 0 {
+		parts = append(parts, count(problems, "line", "lines")+" not checked")
 	}
 	if n := c[batch.StateCancelled]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d cancelled", n))
@@ -456,6 +490,14 @@ func (s *batchScreen) updateStatus() {
 		parts = append(parts, "checking…")
 	}
 	_ = s.status.Set(strings.Join(parts, " · "))
+}
+
+// count is "1 one" or "n many".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (s *batchScreen) refreshButtons() {
@@ -512,9 +554,18 @@ func (s *batchScreen) showRow(i int) {
 	if rep := r.Report; rep != nil {
 		rs := &resultScreen{report: rep, fields: map[string]string{}, signer: s.signer}
 		rec := rep.Recommended
+		card := func(title, role string, set *detect.Setting) fyne.CanvasObject {
+			if set != nil {
+				return rs.settingCard(u, title, role, set)
+			}
+			l := widget.NewLabel("Nothing that works was found: see above, and the matrix below (tap a cell for what happened there).")
+			l.Wrapping = fyne.TextWrapWord
+			l.Importance = widget.DangerImportance
+			return widget.NewCard(title, "", l)
+		}
 		box.Add(container.NewGridWithColumns(2,
-			rs.settingCard(u, "Incoming mail", "incoming", rec.Incoming),
-			rs.settingCard(u, "Outgoing mail (SMTP)", "outgoing", rec.Outgoing)))
+			card("Incoming mail", "incoming", rec.Incoming),
+			card("Outgoing mail (SMTP)", "outgoing", rec.Outgoing)))
 		box.Add(widget.NewLabelWithStyle("Every port, encryption and login tried", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		box.Add(matrixOf(u.win, rep))
 		box.Add(widget.NewButtonWithIcon("Every combination tried", theme.ListIcon(), func() {
