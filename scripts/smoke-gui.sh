@@ -63,12 +63,12 @@ app=
 MAILSETUP_DEMO_BATCH=1 MAILSETUP_AUTOSTART=1 MAILSETUP_DEMO_RTT=300ms "$bin" --demo >>"$log" 2>&1 &
 app=$!
 sleep 2.5
-import -window root "$out/6-batch-running.png"
+import -window root "$out/batch-1-running.png"
 sleep 12
-import -window root "$out/7-batch-done.png"
+import -window root "$out/batch-2-done.png"
 xdotool mousemove 100 441 click 1
 sleep 1.5
-import -window root "$out/8-batch-row.png"
+import -window root "$out/batch-3-row.png"
 kill "$app"; wait "$app" 2>/dev/null || true
 app=
 # Unattended: the list checked and exported into a folder, timed.
