@@ -85,6 +85,8 @@ type Batch struct {
 	mu        sync.Mutex
 	bases     map[string]*detect.Report
 	admission map[string]chan struct{}
+	// matrices bounds the whole checks at once on one known provider's servers.
+	matrices map[string]chan struct{}
 }
 
 // New prepares a batch: one DNS cache and one connection limit per provider for every
@@ -117,7 +119,7 @@ func New(opts Options) *Batch {
 		leaders = 8
 	}
 	b := &Batch{opts: opts, engine: eng, limiter: lim, leaders: make(chan struct{}, leaders),
-		bases: map[string]*detect.Report{}, admission: map[string]chan struct{}{}}
+		bases: map[string]*detect.Report{}, admission: map[string]chan struct{}{}, matrices: map[string]chan struct{}{}}
 	if eng.Network == nil && !eng.SkipNetwork {
 		b.network = &sharedNetwork{done: make(chan struct{})}
 	}
@@ -251,6 +253,17 @@ func (b *Batch) checkGroup(ctx context.Context, key string, clients []Client, id
 
 // runWhole runs the whole check (discovery, matrix, network) for one client.
 func (b *Batch) runWhole(ctx context.Context, i int, c Client, set func(Result)) Result {
+	// Whole checks of domains hosted by one known provider take turns: a matrix opens a
+	// dozen connections to the provider at once, and several at once would wait for
+	// connection slots inside their probes' time budgets.
+	if m := b.matrixSlot(ctx, c.Address); m != nil {
+		select {
+		case m <- struct{}{}:
+		case <-ctx.Done():
+			return cancelled(i, c)
+		}
+		defer func() { <-m }()
+	}
 	select {
 	case b.leaders <- struct{}{}:
 	case <-ctx.Done():
@@ -284,6 +297,52 @@ func (b *Batch) runWhole(ctx context.Context, i int, c Client, set func(Result))
 	r := classify(i, rep, nil)
 	r.Elapsed = time.Since(start)
 	return r
+}
+
+// matrixConns is about how many connections one matrix opens to a provider at once.
+const matrixConns = 8
+
+// matrixSlot returns the semaphore for whole checks on the servers of the known
+// provider that hosts address's domain (by the domain, or by its MX records, one DNS
+// question), or nil when no known provider does.
+func (b *Batch) matrixSlot(ctx context.Context, address string) chan struct{} {
+	key, n := b.knownProvider(ctx, address)
+	if key == "" {
+		return nil
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	m := b.matrices[key]
+	if m == nil {
+		m = make(chan struct{}, max(1, n/matrixConns))
+		b.matrices[key] = m
+	}
+	return m
+}
+
+// knownProvider names the connection-limit key and limit of the known provider that
+// hosts address's domain, or "".
+func (b *Batch) knownProvider(ctx context.Context, address string) (string, int) {
+	db := b.engine.Providers
+	addr, err := detect.ParseAddress(address)
+	if err != nil || db == nil {
+		return "", 0
+	}
+	p := db.ByDomain(addr.Domain)
+	if p == nil {
+		mctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		mxs, err := b.engine.Resolver.LookupMX(mctx, addr.Domain)
+		cancel()
+		for _, mx := range mxs {
+			if p = db.ByMX(mx.Host); err == nil && p != nil {
+				break
+			}
+		}
+	}
+	if p == nil || len(p.Servers) == 0 {
+		return "", 0
+	}
+	return ProviderKey(db, p.Servers[0].Host, b.limiter.def)
 }
 
 // verify checks one client on its group's matrix; the error wraps detect.ErrNotShared

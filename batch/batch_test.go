@@ -296,3 +296,39 @@ func TestCheckProviderGroup(t *testing.T) {
 		t.Errorf("%d connections at once, the provider publishes 3", n)
 	}
 }
+
+// TestCheckProviderMatricesTakeTurns: domains hosted by one known provider (found by
+// their MX records) get their whole checks one after another, so the provider's
+// connection limit is never spent waiting inside probes.
+func TestCheckProviderMatricesTakeTurns(t *testing.T) {
+	t.Parallel()
+	domains := []string{"d01.test", "d02.test", "d03.test"}
+	office := batchtest.StartOffice(t, batchtest.OfficeConfig{Domains: domains, Users: 2})
+	for _, d := range domains {
+		office.Net.MX(d, "mx.bigmail.test")
+	}
+	db := &detect.ProviderDB{Providers: []detect.Provider{{
+		ID: "bigmail", Name: "Big Mail", MXSuffixes: []string{"bigmail.test"}, Username: "address",
+		Servers: []detect.ProviderServer{{Protocol: detect.SMTP, Host: "smtp.d01.test", Port: 465, Security: detect.SecurityTLS}},
+		Notes:   detect.ProviderNotes{MaxConnections: 15},
+	}}}
+	opts := engine(office, batchtest.NewMeter(office.Net, nil))
+	opts.Providers = db
+	var mu sync.Mutex
+	active, most := map[string]bool{}, 0
+	b := batch.New(batch.Options{Engine: opts, Progress: func(r batch.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case r.State == batch.StateDiscovering:
+			active[r.Address] = true
+		case r.State.Done():
+			delete(active, r.Address)
+		}
+		most = max(most, len(active))
+	}})
+	b.Check(context.Background(), clientsOf(t, office.CSV()))
+	if most != 1 {
+		t.Errorf("%d whole checks on one provider's servers at once, want 1", most)
+	}
+}

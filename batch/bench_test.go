@@ -42,9 +42,12 @@ func TestBatchBench(t *testing.T) {
 		name    string
 		domains int
 		users   int
+		// published is the connection limit the domain's provider publishes (0: none).
+		published int
 	}{
-		{"200 clients, 20 domains", 20, 10},
-		{"40 clients, one domain", 1, 40},
+		{"200 clients, 20 domains", 20, 10, 0},
+		{"40 clients, one domain", 1, 40, 0},
+		{"40 clients, limit 15", 1, 40, 15},
 	} {
 		var domains []string
 		for i := 1; i <= sc.domains; i++ {
@@ -55,9 +58,22 @@ func TestBatchBench(t *testing.T) {
 			t.Fatal(err)
 		}
 		clients := clientsOf(t, office.CSV())
+		limit := batch.DefaultLimit
+		var db *detect.ProviderDB
+		if sc.published > 0 {
+			// The domain's provider publishes its limit, as providers.yaml does for Gmail (15).
+			limit = sc.published
+			db = &detect.ProviderDB{Providers: []detect.Provider{{ID: "bench", Name: "Bench Mail", Domains: domains, Username: "address",
+				Servers: []detect.ProviderServer{
+					{Protocol: detect.SMTP, Host: "smtp.d01.test", Port: 465, Security: detect.SecurityTLS},
+					{Protocol: detect.IMAP, Host: "imap.d01.test", Port: 993, Security: detect.SecurityTLS},
+					{Protocol: detect.POP3, Host: "pop.d01.test", Port: 995, Security: detect.SecurityTLS},
+				},
+				Notes: detect.ProviderNotes{MaxConnections: sc.published}}}}
+		}
 		opts := func(m *batchtest.Meter) detect.Options {
 			return detect.Options{Dialer: m, Resolver: office.Net, ExtraRoots: []*x509.Certificate{office.CA.Cert},
-				CaptivePortalURL: "off", Timeout: 10 * time.Second}
+				CaptivePortalURL: "off", Timeout: 10 * time.Second, Providers: db}
 		}
 
 		// The batch.
@@ -72,14 +88,17 @@ func TestBatchBench(t *testing.T) {
 			}
 		}
 		_, p := m.MaxPeak()
-		if p > batch.DefaultLimit {
-			t.Errorf("%s: a provider saw %d connections at once, limit %d", sc.name, p, batch.DefaultLimit)
+		if p > limit {
+			t.Errorf("%s: a provider saw %d connections at once, limit %d", sc.name, p, limit)
 		}
-		rows = append(rows, row{sc.name, "batch (one matrix per domain)", len(clients), took, peak, extra, m.Total(), p, batch.DefaultLimit})
+		rows = append(rows, row{sc.name, "batch (one matrix per domain)", len(clients), took, peak, extra, m.Total(), p, limit})
 
 		// A whole check per client, four at once (the batch before this one).
 		m = batchtest.NewMeter(office.Net, nil)
 		took, peak, extra = measure(func() {
+			if sc.published > 0 {
+				return // the same servers as the list before; not measured again
+			}
 			sem := make(chan struct{}, 4)
 			var wg sync.WaitGroup
 			for _, c := range clients {
@@ -119,6 +138,9 @@ func TestBatchBench(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%-24s %-34s %9s %12s %8s %11s %12s %s\n", "list", "how", "time", "clients/min", "speed-up", "peak heap", "connections", "most at once per provider")
 	for i, r := range rows {
+		if r.took < time.Millisecond {
+			continue
+		}
 		base := rows[i-i%3+2].took
 		speedup := float64(base) / float64(r.took)
 		limit := ""
@@ -127,7 +149,9 @@ func TestBatchBench(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%-24s %-34s %9s %12.0f %7.1fx %6.0f MB +%-4.0f %12d %d%s\n", r.name, r.how, r.took.Round(time.Millisecond),
 			float64(r.clients)/r.took.Minutes(), speedup, r.peakMB, r.extra, r.conns, r.peak, limit)
-		if i%3 == 0 && speedup < 10 {
+		// The target is for the two lists; a provider that publishes a lower limit
+		// than DefaultLimit gets fewer addresses at once, and the row shows what that costs.
+		if i%3 == 0 && speedup < 10 && r.limit == batch.DefaultLimit {
 			t.Errorf("%s: the batch is %.1f× faster than single checks one after another, target 10×", r.name, speedup)
 		}
 	}
