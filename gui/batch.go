@@ -2,6 +2,7 @@ package gui
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -53,9 +54,12 @@ type batchScreen struct {
 	// engine keeps each domain's shared check between runs (re-checks cost logins only).
 	engine *batch.Batch
 	// trust are servers the consultant confirmed for this list (memory only).
-	trust   []string
-	running bool
-	cancel  context.CancelFunc
+	trust []string
+	// plaintext, preferPOP3 and roots are the list's options (Advanced).
+	plaintext, preferPOP3 bool
+	roots                 []*x509.Certificate
+	running               bool
+	cancel                context.CancelFunc
 	// done is closed when the running check ends (tests wait on it).
 	done chan struct{}
 
@@ -139,10 +143,11 @@ func (u *UI) openBatch() *batchScreen {
 		}
 	}
 
+	advanced := widget.NewAccordion(widget.NewAccordionItem("Advanced", s.advanced()))
 	bar := widget.NewProgressBarWithData(s.progress)
 	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, title), privacy,
 		container.NewHBox(open, paste, save, brand, widget.NewSeparator(), s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
-		bar, widget.NewLabelWithData(s.status), s.message)
+		advanced, bar, widget.NewLabelWithData(s.status), s.message)
 	if sz := u.win.Canvas().Size(); sz.Width < 1180 {
 		u.win.Resize(fyne.NewSize(1180, max(sz.Height, 760))) // the table wants the width
 	}
@@ -157,6 +162,34 @@ var batchColumns = []struct {
 	title string
 	width float32
 }{{"Address", 240}, {"Name", 170}, {"Password", 90}, {"Status", 170}, {"Settings or what to do", 640}}
+
+// advanced holds the list's options, as the account screen's Advanced does for one
+// address; changing one starts the list's shared checks afresh.
+func (s *batchScreen) advanced() fyne.CanvasObject {
+	plain := widget.NewCheck("Allow logging in without encryption, on servers that offer no encryption at all", func(on bool) {
+		s.plaintext, s.engine = on, nil
+	})
+	pop := widget.NewCheck("Prefer POP3 (downloads mail) to IMAP for incoming mail", func(on bool) {
+		s.preferPOP3, s.engine = on, nil
+	})
+	caLabel := widget.NewLabel("No extra certificate authority")
+	ca := widget.NewButtonWithIcon("Trust a CA file…", theme.FolderOpenIcon(), func() {
+		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			defer r.Close()
+			certs, err := detect.LoadCAFile(r.URI().Path())
+			if err != nil {
+				dialog.ShowError(err, s.u.win)
+				return
+			}
+			s.roots, s.engine = certs, nil
+			caLabel.SetText("Also trusting " + r.URI().Name())
+		}, s.u.win)
+	})
+	return container.NewVBox(plain, pop, container.NewHBox(ca, caLabel))
+}
 
 // fillCell renders one table cell: address, name, whether a password was given, the
 // status as icon and word (never colour alone), and the one-line reason.
@@ -322,6 +355,8 @@ func (s *batchScreen) batchEngine() *batch.Batch {
 	if s.engine == nil {
 		opts := s.u.cfg.Base
 		opts.TrustHosts = append(append([]string(nil), opts.TrustHosts...), s.trust...)
+		opts.AllowPlaintext, opts.PreferPOP3 = s.plaintext, s.preferPOP3
+		opts.ExtraRoots = append(append([]*x509.Certificate(nil), opts.ExtraRoots...), s.roots...)
 		s.engine = batch.New(batch.Options{Engine: opts, Progress: s.progressFunc()})
 	}
 	return s.engine
