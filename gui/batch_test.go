@@ -372,3 +372,26 @@ func TestBatchSignedExport(t *testing.T) {
 		t.Errorf("certificate remembered as %q; %s", got, s.signerWords())
 	}
 }
+
+// TestBatchAdvancedCA: a list whose servers' certificates come from a company CA needs
+// attention until that CA is trusted for the list (Advanced).
+func TestBatchAdvancedCA(t *testing.T) {
+	office := batchtest.StartOffice(t, batchtest.OfficeConfig{Domains: []string{"d01.test"}, Users: 2})
+	a := test.NewTempApp(t)
+	u := New(a, Config{Base: detect.Options{Dialer: office.Net, Resolver: office.Net, SkipNetwork: true, Timeout: 3 * time.Second},
+		Background: func(f func()) { f() }})
+	t.Cleanup(u.Window().Close)
+	s := u.openBatch()
+	s.loadText(strings.NewReader(office.CSV()))
+	test.Tap(s.checkBtn)
+	if got := cellText(s, 0, 3); got != "needs attention" || !strings.Contains(strings.ToLower(cellText(s, 0, 4)), "certificate") {
+		t.Fatalf("unknown CA: %s %q", got, cellText(s, 0, 4))
+	}
+	s.roots, s.engine = []*x509.Certificate{office.CA.Cert}, nil // what "Trust a CA file…" sets
+	test.Tap(s.recheck)
+	for i := range s.clients {
+		if got := cellText(s, i, 3); got != "verified" {
+			t.Errorf("row %d with the CA: %s %q", i, got, cellText(s, i, 4))
+		}
+	}
+}
