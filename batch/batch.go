@@ -207,10 +207,16 @@ func (b *Batch) checkGroup(ctx context.Context, key string, clients []Client, id
 		r := b.runWhole(ctx, lead, clients[lead], set)
 		set(r)
 		if r.State == StateCancelled || r.Report == nil {
+			// Cancelled, or the engine refused its input: the others share the outcome.
 			for _, i := range idx {
-				if i != lead {
-					set(cancelled(i, clients[i]))
+				if i == lead {
+					continue
 				}
+				o := cancelled(i, clients[i])
+				if r.State != StateCancelled {
+					o.State, o.Reason = r.State, r.Reason
+				}
+				set(o)
 			}
 			return
 		}

@@ -332,3 +332,17 @@ func TestCheckProviderMatricesTakeTurns(t *testing.T) {
 		t.Errorf("%d whole checks on one provider's servers at once, want 1", most)
 	}
 }
+
+// TestCheckBadOptions: options the engine refuses end every row with the engine's words
+// (the CLI and the window validate first; this is the last line).
+func TestCheckBadOptions(t *testing.T) {
+	t.Parallel()
+	office := batchtest.StartOffice(t, batchtest.OfficeConfig{Domains: []string{"d01.test"}, Users: 3})
+	opts := engine(office, batchtest.NewMeter(office.Net, nil))
+	opts.TrustHosts = []string{"192.0.2.1"}
+	for _, r := range batch.New(batch.Options{Engine: opts}).Check(context.Background(), clientsOf(t, office.CSV())) {
+		if r.State != batch.StateAttention || !strings.Contains(r.Reason, "not a server name") {
+			t.Errorf("%s: %s %q", r.Address, r.State, r.Reason)
+		}
+	}
+}
