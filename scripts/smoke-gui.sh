@@ -58,17 +58,22 @@ kill "$app"; wait "$app" 2>/dev/null || true
 app=
 
 # The batch screen (MAILSETUP_DEMO_BATCH): three demo client domains with 30 mailboxes,
-# checked at once with a slow round trip so the live table can be photographed, then a
-# row's detail (the wrong password of user04@acme.example).
+# checked at once with a slow round trip so the live table can be photographed, then two
+# rows' details (a verified one, and the wrong password of user04@acme.example).
 MAILSETUP_DEMO_BATCH=1 MAILSETUP_AUTOSTART=1 MAILSETUP_DEMO_RTT=300ms "$bin" --demo >>"$log" 2>&1 &
 app=$!
 sleep 2.5
 import -window root "$out/batch-1-running.png"
 sleep 12
 import -window root "$out/batch-2-done.png"
-xdotool mousemove 100 441 click 1
+xdotool mousemove 100 441 click 1   # user03@acme.example: verified on the shared check
 sleep 1.5
 import -window root "$out/batch-3-row.png"
+xdotool mousemove 589 659 click 1   # Close
+sleep 0.5
+xdotool mousemove 100 481 click 1   # user04@acme.example: the wrong password
+sleep 1.5
+import -window root "$out/batch-4-attention.png"
 kill "$app"; wait "$app" 2>/dev/null || true
 app=
 # Unattended: the list checked and exported into a folder, timed.
