@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -26,7 +27,7 @@ var ErrNotShared = errors.New("detect: the shared check does not apply to this a
 const maxVerifyTries = 3
 
 // sharedMatrixNote opens the transcript of every cell an address inherits from the shared matrix.
-const sharedMatrixNote = "-- checked once for every address of this domain; a login seen here was another address's, not yours"
+const sharedMatrixNote = "-- checked once for every address of this domain, with another address: what it sent and was told here is not yours"
 
 // VerifyLogin checks address on the servers that base, a report of Run in this process
 // for another address of the same domain (or of a domain of the same known provider),
@@ -232,11 +233,14 @@ func candidateFor(c Candidate, from, to Address, p *Provider) Candidate {
 	return c
 }
 
-// discoveryFor copies the sources' outcome with the servers' user names for to.
+// discoveryFor copies the sources' outcome for to: the servers' user names, and the
+// address in the notes (autoconfig's HTTPS URLs carry it), are to's.
 func discoveryFor(src []SourceResult, from, to Address, p *Provider) []SourceResult {
+	swap := strings.NewReplacer(from.String(), to.String(), url.QueryEscape(from.String()), url.QueryEscape(to.String()))
 	out := make([]SourceResult, len(src))
 	for i, s := range src {
 		out[i] = s
+		out[i].Detail, out[i].Error = swap.Replace(s.Detail), swap.Replace(s.Error)
 		out[i].Servers = make([]Candidate, len(s.Servers))
 		for j, c := range s.Servers {
 			out[i].Servers[j] = candidateFor(c, from, to, p)

@@ -3,6 +3,7 @@ package detect
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -134,6 +135,9 @@ func TestVerifyLogin(t *testing.T) {
 				if n > MaxFailedLogins {
 					t.Errorf("%s: %d failed logins, cap %d", host, n, MaxFailedLogins)
 				}
+			}
+			if d := fmt.Sprint(rep.Discovery); strings.Contains(d, "alice") || !strings.Contains(d, tt.address) {
+				t.Errorf("the discovery notes name the other address, or not this one: %s", d)
 			}
 			if rep.Address != tt.address || rep.Meta.PasswordUsed != (tt.password != "") {
 				t.Errorf("address %q password used %v", rep.Address, rep.Meta.PasswordUsed)
@@ -292,5 +296,22 @@ func TestVerifyLoginBadInput(t *testing.T) {
 		if _, err := opts.VerifyLogin(context.Background(), tt.addr, tt.base); !errors.Is(err, tt.want) {
 			t.Errorf("VerifyLogin(%q) err = %v, want %v", tt.addr, err, tt.want)
 		}
+	}
+}
+
+// TestDiscoveryFor: the sources' notes and user names speak of the address checked,
+// never of the one whose run is shared (autoconfig's HTTPS URL carries the address).
+func TestDiscoveryFor(t *testing.T) {
+	t.Parallel()
+	from, _ := ParseAddress("alice@staff.test")
+	to, _ := ParseAddress("bob@staff.test")
+	src := []SourceResult{{Source: SourceAutoconfig, Detail: "https://autoconfig.staff.test/mail/config-v1.1.xml?emailaddress=alice%40staff.test",
+		Error: "alice@staff.test unknown", Servers: []Candidate{{Protocol: IMAP, Host: "imap.staff.test", Username: "alice", origin: 0}}}}
+	got := discoveryFor(src, from, to, nil)[0]
+	if got.Detail != "https://autoconfig.staff.test/mail/config-v1.1.xml?emailaddress=bob%40staff.test" || got.Error != "bob@staff.test unknown" || got.Servers[0].Username != "bob" {
+		t.Errorf("discoveryFor = %+v", got)
+	}
+	if src[0].Servers[0].Username != "alice" {
+		t.Error("discoveryFor changed the shared report")
 	}
 }
