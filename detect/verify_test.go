@@ -306,7 +306,7 @@ func TestDiscoveryFor(t *testing.T) {
 	from, _ := ParseAddress("alice@staff.test")
 	to, _ := ParseAddress("bob@staff.test")
 	src := []SourceResult{{Source: SourceAutoconfig, Detail: "https://autoconfig.staff.test/mail/config-v1.1.xml?emailaddress=alice%40staff.test",
-		Error: "alice@staff.test unknown", Servers: []Candidate{{Protocol: IMAP, Host: "imap.staff.test", Username: "alice", origin: 0}}}}
+		Error: "alice@staff.test unknown", Servers: []Candidate{{Protocol: IMAP, Host: "imap.staff.test", Username: "alice"}}}}
 	got := discoveryFor(src, from, to, nil)[0]
 	if got.Detail != "https://autoconfig.staff.test/mail/config-v1.1.xml?emailaddress=bob%40staff.test" || got.Error != "bob@staff.test unknown" || got.Servers[0].Username != "bob" {
 		t.Errorf("discoveryFor = %+v", got)
