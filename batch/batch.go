@@ -496,8 +496,10 @@ func (s *sharedNetwork) failed() bool {
 	return s.result != nil && !s.real
 }
 
+// unknownNetwork stands for a shared network check that never finished; only checks
+// that were cancelled with it see it, and their reports are not kept.
 func unknownNetwork(why string) detect.Network {
-	return detect.Network{Port25: detect.Port25Unknown, Port25Evidence: []string{why}, Outbound: map[string]string{},
+	return detect.Network{Port25: detect.Port25Unknown, Port25Evidence: []string{why},
 		IPv6: "unknown", LocalAddresses: []string{}, DNSServers: []string{}}
 }
 
