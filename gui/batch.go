@@ -659,20 +659,39 @@ func sharedWords(r batch.Result) string {
 	return "Its domain was checked in full with this mailbox."
 }
 
-// matrixOf is the matrix of the checking screen for a finished report: one cell per
-// port and encryption, its word and icon, tapping it shows what happened there.
+// matrixOf is the matrix of the checking screen for a finished report: a row per
+// protocol and port the report has cells for (non-standard ports a source named too), a
+// column per security mode, each cell's word and icon; tapping it shows what happened.
 func matrixOf(w fyne.Window, rep *detect.Report) fyne.CanvasObject {
-	grid := container.NewGridWithColumns(len(matrixCols) + 1)
-	grid.Add(widget.NewLabel(""))
-	for _, c := range matrixCols {
-		grid.Add(widget.NewLabelWithStyle(detect.SecurityWords(c), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+	type row struct {
+		proto detect.Protocol
+		port  int
 	}
-	for _, row := range matrixRows {
-		grid.Add(widget.NewLabelWithStyle(fmt.Sprintf("%s %d", strings.ToUpper(string(row.proto)), row.port), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		for _, sec := range matrixCols {
+	modes := []detect.Security{detect.SecurityTLS, detect.SecurityStartTLS, detect.SecurityNone}
+	protoRank := map[detect.Protocol]int{detect.SMTP: 0, detect.IMAP: 1, detect.POP3: 2}
+	var rows []row
+	for _, p := range rep.Probes {
+		if r := (row{p.Protocol, p.Port}); !slices.Contains(rows, r) {
+			rows = append(rows, r)
+		}
+	}
+	slices.SortStableFunc(rows, func(a, b row) int {
+		if protoRank[a.proto] != protoRank[b.proto] {
+			return protoRank[a.proto] - protoRank[b.proto]
+		}
+		return a.port - b.port
+	})
+	grid := container.NewGridWithColumns(len(modes) + 1)
+	grid.Add(widget.NewLabel(""))
+	for _, m := range modes {
+		grid.Add(widget.NewLabelWithStyle(detect.SecurityWords(m), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+	}
+	for _, r := range rows {
+		grid.Add(widget.NewLabelWithStyle(fmt.Sprintf("%s %d", strings.ToUpper(string(r.proto)), r.port), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		for _, sec := range modes {
 			var rs []detect.ProbeResult
 			for _, p := range rep.Probes {
-				if p.Protocol == row.proto && p.Port == row.port && p.Security == sec {
+				if p.Protocol == r.proto && p.Port == r.port && p.Security == sec {
 					rs = append(rs, p)
 				}
 			}
@@ -684,7 +703,7 @@ func matrixOf(w fyne.Window, rep *detect.Report) fyne.CanvasObject {
 				continue
 			}
 			word, icon, imp := statusLook(bestResult(rs))
-			title := fmt.Sprintf("%s %d — %s", strings.ToUpper(string(row.proto)), row.port, detect.SecurityWords(sec))
+			title := fmt.Sprintf("%s %d — %s", strings.ToUpper(string(r.proto)), r.port, detect.SecurityWords(sec))
 			b := widget.NewButtonWithIcon(word, icon, func() { showResults(w, title, rs) })
 			b.Importance = imp
 			grid.Add(b)
