@@ -46,9 +46,12 @@ dist: deps
 	VERSION=$(VERSION) scripts/dist.sh
 
 # bench: the timing table (engine vs slowest chain, sequential and Thunderbird-style
-# baselines, behind a 50 ms round-trip proxy) and the Go benchmarks of the pure functions.
+# baselines, behind a 50 ms round-trip proxy), the batch's throughput (client lists
+# against single checks one after another, in-process and real Postfix/Dovecot) and the
+# Go benchmarks of the pure functions.
 bench:
 	BENCH=1 $(GO) test -count=1 -run '^TestBenchTable$$' -v ./detect | grep -v '^[=-]\{3\}'
+	BENCH=1 $(GO) test -count=1 -timeout 30m -run '^(TestBatchBench|TestBatchBenchRealServers)$$' -v ./batch | grep -v '^[=-]\{3\}'
 	$(GO) test -run '^$$' -bench . -benchmem ./detect ./export
 
 # fuzz: each fuzz target for FUZZTIME (default 1m); `make test` runs their seed corpora.

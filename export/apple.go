@@ -88,7 +88,7 @@ func writeApple(a Account, opts Options, w io.Writer) ([]string, error) {
 	warnings := appleWarnings(a, in, out)
 	p := appleProfile{
 		PayloadContent:      []appleMail{mail},
-		PayloadDescription:  fmt.Sprintf("Mail settings for %s, verified by Mail Setup Assistant.", a.Address),
+		PayloadDescription:  fmt.Sprintf("Mail settings for %s, verified by Mail Setup Assistant.", a.Address) + brandingLine(a),
 		PayloadDisplayName:  "Mail: " + a.Address,
 		PayloadIdentifier:   id,
 		PayloadOrganization: a.Organization,

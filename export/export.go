@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/netip"
 	"slices"
 	"strings"
@@ -68,6 +69,29 @@ type Options struct {
 	OutlookXMLPath string
 	// Signer, when set, signs the Apple profile (CMS SignedData) so devices show who made it.
 	Signer *Signer
+	// PreparedBy names the person who prepared the settings (a consultant's branding:
+	// the settings sheet's footer and the Apple profile's description).
+	PreparedBy string
+	// Contact is one line saying how to reach whoever prepared the settings.
+	Contact string
+	// Logo is a PNG, JPEG or GIF image (at most MaxLogoBytes) for the settings sheet's header.
+	Logo []byte
+}
+
+// MaxLogoBytes caps a branding logo: it is embedded in every settings sheet.
+const MaxLogoBytes = 512 << 10
+
+// LogoType returns the MIME type of a branding logo, or an error when it is not a PNG,
+// JPEG or GIF image or is larger than MaxLogoBytes.
+func LogoType(logo []byte) (string, error) {
+	if len(logo) > MaxLogoBytes {
+		return "", &InvalidError{Field: "logo", Value: fmt.Sprintf("%d bytes", len(logo)), Reason: fmt.Sprintf("larger than %d KiB", MaxLogoBytes>>10)}
+	}
+	switch t := http.DetectContentType(logo); t {
+	case "image/png", "image/jpeg", "image/gif":
+		return t, nil
+	}
+	return "", &InvalidError{Field: "logo", Value: fmt.Sprintf("%d bytes", len(logo)), Reason: "not a PNG, JPEG or GIF image"}
 }
 
 // Account is the exported account: the verified settings and what a user must know.
@@ -78,8 +102,12 @@ type Account struct {
 	DomainUnicode string
 	DisplayName   string
 	Organization  string
-	Incoming      detect.Setting
-	Outgoing      detect.Setting
+	// PreparedBy, Contact and Logo are the branding of Options, checked.
+	PreparedBy string
+	Contact    string
+	Logo       []byte
+	Incoming   detect.Setting
+	Outgoing   detect.Setting
 	// IncomingOffered and OutgoingOffered are the login mechanisms the server offered on
 	// the recommended port (nil when the report does not say).
 	IncomingOffered []string
@@ -111,6 +139,13 @@ func FromReport(r *detect.Report, opts Options) (Account, error) {
 	}
 	for _, w := range r.Warnings {
 		a.Warnings = append(a.Warnings, cleanLabel(w))
+	}
+	a.PreparedBy, a.Contact = cleanLabel(opts.PreparedBy), cleanLabel(opts.Contact)
+	if len(opts.Logo) > 0 {
+		if _, err := LogoType(opts.Logo); err != nil {
+			return Account{}, err
+		}
+		a.Logo = opts.Logo
 	}
 	if a.Provider != nil {
 		p := *a.Provider

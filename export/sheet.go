@@ -1,6 +1,7 @@
 package export
 
 import (
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
@@ -34,7 +35,8 @@ var sheetTmpl = template.Must(template.New("sheet").Funcs(template.FuncMap{
 {{style}}
 </head>
 <body>
-<h1>Mail settings for {{.A.Address}}</h1>
+{{if .Logo}}<p><img src="{{.Logo}}" alt="{{.A.Organization}}" style="max-height: 4em; max-width: 16em"></p>
+{{end}}<h1>Mail settings for {{.A.Address}}</h1>
 <p class="small">{{if .A.Provider}}Provider: {{.A.Provider.Name}}. {{end}}{{if .A.VerifiedAt}}Verified {{.A.VerifiedAt}}{{else}}Verified{{end}} by Mail Setup Assistant{{if .A.Organization}} for {{.A.Organization}}{{end}}.</p>
 <table>
 <tr><th></th><th>Incoming ({{upper .A.Incoming.Protocol}})</th><th>Outgoing (SMTP)</th></tr>
@@ -49,9 +51,41 @@ var sheetTmpl = template.Must(template.New("sheet").Funcs(template.FuncMap{
 {{if .Port25}}<p class="warn">{{.Port25}}</p>{{end}}
 {{if .Notes}}<h2>Good to know</h2>
 <ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
-</body>
+{{if .Branding}}<p class="small">{{.Branding}}</p>
+{{end}}</body>
 </html>
 `))
+
+// brandingLine says who prepared the settings and how to reach them, as one sentence
+// with a leading space ("" without branding).
+func brandingLine(a Account) string {
+	var who []string
+	for _, s := range []string{a.PreparedBy, a.Organization} {
+		if s != "" {
+			who = append(who, s)
+		}
+	}
+	var out string
+	if a.PreparedBy != "" {
+		out = " Prepared by " + strings.Join(who, ", ") + "."
+	}
+	if a.Contact != "" {
+		out += " Contact: " + a.Contact
+		if !strings.HasSuffix(a.Contact, ".") {
+			out += "."
+		}
+	}
+	return out
+}
+
+// logoURI embeds the account's logo as a data: URI, "" without one.
+func logoURI(a Account) template.URL {
+	t, err := LogoType(a.Logo)
+	if len(a.Logo) == 0 || err != nil {
+		return ""
+	}
+	return template.URL("data:" + t + ";base64," + base64.StdEncoding.EncodeToString(a.Logo))
+}
 
 func writeSheet(a Account, w io.Writer) error {
 	data := struct {
@@ -59,7 +93,10 @@ func writeSheet(a Account, w io.Writer) error {
 		Notes       []string
 		Port25      string
 		AppPassword bool
-	}{A: a, Notes: noteLines(a), AppPassword: a.Provider != nil && a.Provider.Notes.AppPassword}
+		Logo        template.URL
+		Branding    string
+	}{A: a, Notes: noteLines(a), AppPassword: a.Provider != nil && a.Provider.Notes.AppPassword,
+		Logo: logoURI(a), Branding: strings.TrimSpace(brandingLine(a))}
 	switch a.Port25 {
 	case detect.Port25Blocked:
 		data.Port25 = "The network this was verified from blocks outgoing port 25; these settings do not need it."

@@ -18,6 +18,13 @@ const (
 	prefRecent     = "recent_addresses"
 	prefPreferPOP3 = "prefer_pop3"
 	maxRecent      = 8
+	// The batch screen's: the consultant's branding, the formats of "Export all".
+	prefBrandName    = "brand_name"
+	prefBrandOrg     = "brand_organization"
+	prefBrandContact = "brand_contact"
+	prefBrandLogo    = "brand_logo_path"
+	prefBrandCert    = "brand_certificate_path"
+	prefBatchFormats = "batch_formats"
 )
 
 // validateAddress is the address entry's validator (pure; table-tested).
@@ -150,8 +157,11 @@ func (u *UI) showAccount(message string) {
 	}
 	current := widget.NewButtonWithIcon("Check the settings I use now…", theme.FolderOpenIcon(), func() { u.showCurrent() })
 	current.Importance = widget.LowImportance
+	batch := widget.NewButtonWithIcon("Check a list of accounts…", theme.ListIcon(), func() { u.showBatch() })
+	batch.Importance = widget.LowImportance
 	content := container.NewVBox(title, intro, s.message, form, recentRow, advanced, container.NewHBox(s.check, u.signInButton(s)),
-		widget.NewSeparator(), widget.NewLabel("Mail worked elsewhere and not here? Check the settings your mail program uses now:"), container.NewHBox(current))
+		widget.NewSeparator(), widget.NewLabel("Mail worked elsewhere and not here? Check the settings your mail program uses now. Setting up a whole team? Check a list:"),
+		container.NewHBox(current, batch))
 	u.setContent("account", container.NewPadded(container.NewVScroll(content)))
 	u.win.Canvas().Focus(s.address)
 }

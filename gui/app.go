@@ -65,6 +65,8 @@ type Config struct {
 	OpenURL func(*url.URL) error
 	// Current wires the "Check the settings I use now" screen (gui/current.go).
 	Current CurrentConfig
+	// Batch opens the batch screen by itself (gui/batch.go).
+	Batch BatchConfig
 }
 
 // UI is the window and its current screen.
@@ -82,6 +84,7 @@ type UI struct {
 	check  *checkingScreen
 	result *resultScreen
 	cur    *currentScreen
+	batch  *batchScreen
 	// quit closes the app (QuitAfterResult); tests replace it.
 	quit func()
 	// lastReq is the running or last check's request, kept in memory only, so that a
@@ -120,6 +123,9 @@ func (u *UI) started() {
 		} else {
 			u.submit()
 		}
+	}
+	if u.cfg.Batch.Start {
+		u.startBatchDemo()
 	}
 	if u.cfg.Current.StartFile != "" {
 		u.showCurrentFile(u.cfg.Current.StartFile)

@@ -350,3 +350,14 @@ func TestAccountScreenOpensCurrentSettings(t *testing.T) {
 		t.Fatalf("screen %s, want current", u.screen)
 	}
 }
+
+// The account screen leads to the batch screen for consultants.
+func TestAccountScreenOpensBatch(t *testing.T) {
+	u, _ := newTestUI(t)
+	if !tapButton(u.win.Content(), "Check a list of accounts…") {
+		t.Fatalf("no button:\n%s", allText(u))
+	}
+	if u.screen != "batch" {
+		t.Fatalf("screen %s, want batch", u.screen)
+	}
+}

@@ -85,6 +85,15 @@ func runWindow(args []string, db *detect.ProviderDB) {
 		// check the demo account at once, report, and close.
 		cfg.AutoStart = os.Getenv("MAILSETUP_AUTOSTART") == "1"
 		cfg.QuitAfterResult = cfg.AutoStart && os.Getenv("MAILSETUP_QUIT_AFTER_CHECK") == "1"
+		if os.Getenv("MAILSETUP_DEMO_BATCH") == "1" {
+			office, err := batchDemo(&cfg, db, rtt) // the batch screen on demo client domains (batchdemo.go)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "mailsetup: batch demo servers: %v\n", err)
+				os.Exit(1)
+			}
+			defer office.Close()
+			cfg.AutoStart = false
+		}
 	}
 	cfg.Current = currentConfig(cfg.Base, *demo)
 	if os.Getenv("MAILSETUP_TIMING") == "1" {

@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"html/template"
 	"io"
 	"os"
 	"path/filepath"
@@ -17,7 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mailsetup/mailsetup/batch"
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/detect/trust"
 	"github.com/mailsetup/mailsetup/export"
 )
 
@@ -255,43 +255,99 @@ func writeFileAtomic(path string, data []byte) error {
 	return nil
 }
 
-const batchUsage = `usage: mailsetup batch clients.csv --out DIR [--concurrency N]
-                       [--sign-cert cert.p12 [--sign-cert-password-stdin]]
-  CSV columns: address[,password][,name]; a header row is optional.
-  --sign-cert signs every Apple profile; its password comes from standard input with
-  --sign-cert-password-stdin, else from a hidden prompt.`
+const batchUsage = `usage: mailsetup batch [flags] clients.csv --out DIR
+  flags: [--format F]... [--dns HOST:PORT] [--ca FILE] [--timeout DURATION]
+         [--allow-plaintext] [--accept-cert HOST=SHA256]... [--trust-host HOST]... [--pop3]
+         [--concurrency N] [--max-connections N]
+         [--org ORG] [--prepared-by NAME] [--contact LINE] [--logo FILE]
+         [--sign-cert cert.p12 [--sign-cert-password-stdin]]
+  The list: address[,password][,name] per line (CSV, or a spreadsheet's export with
+  semicolons or tabs; a header row is optional); "-" reads it from standard input.
+  Addresses of one domain (or of one known provider) share one whole check; each further
+  address costs only its own logins. Writes DIR/<address>/<format files>, summary.html
+  and summary.csv; passwords are used for the logins only and written nowhere.
+  --format (repeatable, or comma-separated; default every format): apple, thunderbird,
+         thunderbird-prefs, outlook-prf, outlook-prf-cmd, outlook, outlook-reg, outlook-new,
+         sheet, text
+  --concurrency: whole checks (discovery and matrix) at once, default 8.
+  --max-connections: connections at once to a provider that publishes no limit (default
+  20); a provider's published limit (providers.yaml) always applies.`
 
-// batchRow is one client of a batch.
-type batchRow struct {
-	Address, Password, Name string
-	Line                    int
-}
-
-// batchResult is one client's outcome for the summary.
-type batchResult struct {
-	Address, Name, Outgoing, Incoming, Status, Error string
-	Files                                            []string
-}
-
-// Batch runs `mailsetup batch`: probes every client with bounded concurrency and writes
-// each client's exports into its own folder plus summary.csv and summary.html.
-// Passwords from the CSV are used for the probes only and are written nowhere.
+// Batch runs `mailsetup batch`: every client of a list checked with one matrix per
+// domain or provider, the probe's network and trust options, and every client's exports
+// plus a summary written into one folder.
 func Batch(ctx context.Context, args []string, env Env) int {
 	fs := flag.NewFlagSet("batch", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	outDir := fs.String("out", "", "folder for the exports and the summary")
-	conc := fs.Int("concurrency", 4, "clients probed at once")
-	signCert := fs.String("sign-cert", "", "sign the Apple profiles with this PKCS #12 file")
-	signStdin := fs.Bool("sign-cert-password-stdin", false, "read the PKCS #12 password from standard input")
+	var (
+		outDir         = fs.String("out", "", "folder for the exports and the summary")
+		conc           = fs.Int("concurrency", 8, "whole checks at once")
+		maxConns       = fs.Int("max-connections", batch.DefaultLimit, "connections at once to a provider that publishes no limit")
+		dns            = fs.String("dns", "", "send every DNS query to this server (HOST:PORT)")
+		caFile         = fs.String("ca", "", "PEM file of extra trusted root certificates")
+		timeout        = fs.Duration("timeout", 10*time.Second, "cap for each single probe")
+		allowPlaintext = fs.Bool("allow-plaintext", false, "allow logins without encryption on servers that offer none")
+		preferPOP3     = fs.Bool("pop3", false, "prefer POP3 over IMAP for incoming mail")
+		org            = fs.String("org", "", "your organisation (profiles, sheets, summary)")
+		preparedBy     = fs.String("prepared-by", "", "your name (sheets, profiles, summary)")
+		contact        = fs.String("contact", "", "how clients reach you, one line")
+		logoFile       = fs.String("logo", "", "PNG, JPEG or GIF logo for the sheets and the summary")
+		signCert       = fs.String("sign-cert", "", "sign the Apple profiles with this PKCS #12 file")
+		signStdin      = fs.Bool("sign-cert-password-stdin", false, "read the PKCS #12 password from standard input")
+		formats        multiFlag
+		acceptCert     multiFlag
+		trustHosts     multiFlag
+	)
+	fs.Var(&formats, "format", "export format (repeatable or comma-separated)")
+	fs.Var(&acceptCert, "accept-cert", "accept this exact certificate for this server: HOST=SHA256")
+	fs.Var(&trustHosts, "trust-host", "let this server receive logins although no trusted source names it (repeatable)")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return badInput(env, err, batchUsage)
 	}
-	if len(pos) != 1 || *outDir == "" || *conc < 1 {
-		return badInput(env, errors.New("batch needs one CSV file, --out DIR and a positive --concurrency"), batchUsage)
-	}
-	if *signCert == "" && *signStdin {
+	switch {
+	case len(pos) != 1 || *outDir == "":
+		return badInput(env, errors.New("batch needs one client list and --out DIR"), batchUsage)
+	case *conc < 1 || *maxConns < 1:
+		return badInput(env, errors.New("--concurrency and --max-connections must be positive"), batchUsage)
+	case *timeout <= 0:
+		return badInput(env, fmt.Errorf("--timeout must be positive, got %s", *timeout), batchUsage)
+	case *signCert == "" && *signStdin:
 		return badInput(env, errors.New("--sign-cert-password-stdin needs --sign-cert"), "")
+	case pos[0] == "-" && *signStdin:
+		return badInput(env, errors.New("standard input cannot hold both the client list and the certificate password"), "")
+	}
+	var wanted []string
+	for _, f := range formats {
+		for _, x := range strings.Split(f, ",") {
+			if x = strings.TrimSpace(x); !validFormat(x) {
+				return badInput(env, fmt.Errorf("unknown format %q (want one of %s)", x, strings.Join(export.Formats, ", ")), "")
+			}
+			wanted = append(wanted, strings.TrimSpace(x))
+		}
+	}
+	opts := env.Base
+	opts.Timeout = *timeout
+	opts.AllowPlaintext = *allowPlaintext
+	opts.PreferPOP3 = *preferPOP3
+	if err := validateAcceptCerts(acceptCert); err != nil {
+		return badInput(env, err, batchUsage)
+	}
+	for _, h := range trustHosts {
+		if !trust.IsHostName(h) {
+			return badInput(env, fmt.Errorf("--trust-host %q is not a server name (an IP address or a single word cannot be trusted)", h), "")
+		}
+	}
+	opts.AcceptFingerprints = acceptCert
+	opts.TrustHosts = trustHosts
+	if err := applyNetworkFlags(&opts, *dns, *caFile); err != nil {
+		return badInput(env, err, "")
+	}
+	brand := batch.Branding{Name: *preparedBy, Organization: *org, Contact: *contact}
+	if *logoFile != "" {
+		if brand.Logo, err = readLogo(*logoFile); err != nil {
+			return badInput(env, err, "")
+		}
 	}
 	var signer *export.Signer
 	if *signCert != "" {
@@ -307,182 +363,92 @@ func Batch(ctx context.Context, args []string, env Env) int {
 			return badInput(env, err, "")
 		}
 	}
-	rows, err := readBatchCSV(pos[0])
+	clients, err := readClients(env, pos[0])
 	if err != nil {
 		return badInput(env, err, "")
+	}
+	var problems []string
+	for _, c := range clients {
+		if c.Problem != "" {
+			problems = append(problems, fmt.Sprintf("line %d: %s: %s", c.Line, c.Address, c.Problem))
+		}
+	}
+	if len(problems) > 0 {
+		return badInput(env, fmt.Errorf("%s: %s", pos[0], strings.Join(problems, "; ")), "")
 	}
 	if err := os.MkdirAll(*outDir, 0o700); err != nil {
 		return badInput(env, err, "")
 	}
-	results := make([]batchResult, len(rows))
-	sem := make(chan struct{}, *conc)
+
 	var mu sync.Mutex
 	done := 0
-	var wg sync.WaitGroup
-	for i, r := range rows {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				results[i] = batchResult{Address: r.Address, Name: r.Name, Status: "cancelled"}
-				return
-			}
-			res := batchOne(ctx, env, r, *outDir, signer)
-			<-sem
-			results[i] = res
-			mu.Lock()
-			done++
-			fmt.Fprintf(env.Stderr, "[%d/%d] %s: %s\n", done, len(rows), r.Address, res.Status)
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if err := writeSummary(*outDir, results); err != nil {
+	b := batch.New(batch.Options{Engine: opts, DefaultLimit: *maxConns, Leaders: *conc, Progress: func(r batch.Result) {
+		if !r.State.Done() {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		fmt.Fprintf(env.Stderr, "[%d/%d] %s\n", done, len(clients), r)
+	}})
+	start := time.Now()
+	results := b.Check(ctx, clients)
+	took := time.Since(start)
+	written, err := batch.ExportAll(*outDir, clients, results, batch.ExportOptions{Formats: wanted, Branding: brand, Signer: signer})
+	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailsetup: %v\n", err)
 		return ExitNotFound
 	}
+	counts := map[batch.State]int{}
 	for _, r := range results {
-		if r.Status != "ok" {
-			return ExitNotFound
-		}
+		counts[r.State]++
+	}
+	fmt.Fprintf(env.Stderr, "%d clients in %.1f s: %d verified, %d found without a login test, %d need attention, %d cancelled; %d files in %s\n",
+		len(clients), took.Seconds(), counts[batch.StateVerified], counts[batch.StateUnverified], counts[batch.StateAttention],
+		counts[batch.StateCancelled], len(written.Files), *outDir)
+	if signer != nil {
+		fmt.Fprintf(env.Stderr, "Apple profiles signed by %s\n", signer.Name())
+	}
+	if counts[batch.StateVerified] != len(clients) {
+		return ExitNotFound
 	}
 	return ExitOK
 }
 
-func readBatchCSV(path string) ([]batchRow, error) {
+// readClients reads the client list from a file, or from standard input for "-".
+func readClients(env Env, path string) ([]batch.Client, error) {
+	if path == "-" {
+		cs, err := batch.ParseList(env.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("standard input: %w", err)
+		}
+		return cs, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	cr := csv.NewReader(io.LimitReader(f, maxReport))
-	cr.FieldsPerRecord = -1
-	cr.TrimLeadingSpace = true
-	recs, err := cr.ReadAll()
+	cs, err := batch.ParseList(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	var rows []batchRow
-	for i, rec := range recs {
-		if len(rec) == 0 || strings.TrimSpace(rec[0]) == "" {
-			continue
-		}
-		if i == 0 && strings.EqualFold(strings.TrimSpace(rec[0]), "address") {
-			continue // header
-		}
-		if len(rec) > 3 {
-			return nil, fmt.Errorf("%s line %d: want address[,password][,name], got %d columns", path, i+1, len(rec))
-		}
-		r := batchRow{Address: strings.TrimSpace(rec[0]), Line: i + 1}
-		if len(rec) > 1 {
-			r.Password = rec[1]
-		}
-		if len(rec) > 2 {
-			r.Name = strings.TrimSpace(rec[2])
-		}
-		if _, err := detect.ParseAddress(r.Address); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
-		}
-		rows = append(rows, r)
-	}
-	if len(rows) == 0 {
-		return nil, fmt.Errorf("%s: no clients", path)
-	}
-	return rows, nil
+	return cs, nil
 }
 
-func batchOne(ctx context.Context, env Env, r batchRow, outDir string, signer *export.Signer) batchResult {
-	res := batchResult{Address: r.Address, Name: r.Name}
-	opts := env.Base
-	opts.Password = r.Password
-	rep, err := detect.Run(ctx, r.Address, opts)
+// readLogo reads a branding logo and checks it is an image of a usable size.
+func readLogo(path string) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		res.Status, res.Error = "bad input", err.Error()
-		return res
+		return nil, fmt.Errorf("--logo: %w", err)
 	}
-	if o := rep.Recommended.Outgoing; o != nil {
-		res.Outgoing = fmt.Sprintf("%s:%d %s", o.Host, o.Port, detect.SecurityWords(o.Security))
-	}
-	if in := rep.Recommended.Incoming; in != nil {
-		res.Incoming = fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(in.Protocol)), in.Host, in.Port, detect.SecurityWords(in.Security))
-	}
-	eopts := export.Options{DisplayName: r.Name, VerifiedAt: rep.Meta.StartedAt, Signer: signer}
-	acc, err := export.FromReport(rep, eopts)
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, export.MaxLogoBytes+1))
 	if err != nil {
-		res.Status = "not found"
-		res.Error = strings.Join(rep.Warnings, " ")
-		return res
+		return nil, fmt.Errorf("--logo: %w", err)
 	}
-	dir := filepath.Join(outDir, safeName(r.Address))
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		res.Status, res.Error = "error", err.Error()
-		return res
+	if _, err := export.LogoType(b); err != nil {
+		return nil, fmt.Errorf("--logo %s: %w", path, err)
 	}
-	var skipped []string
-	for _, f := range export.Formats {
-		var buf bytes.Buffer
-		if _, err := export.Write(f, acc, eopts, &buf); err != nil {
-			if errors.Is(err, export.ErrUnsupported) {
-				skipped = append(skipped, err.Error()) // the client cannot log in this way: no file, a reason
-				continue
-			}
-			res.Status, res.Error = "error", err.Error()
-			return res
-		}
-		name := f + export.Extensions[f]
-		if err := writeFileAtomic(filepath.Join(dir, name), buf.Bytes()); err != nil {
-			res.Status, res.Error = "error", err.Error()
-			return res
-		}
-		res.Files = append(res.Files, safeName(r.Address)+"/"+name)
-	}
-	res.Status = "ok"
-	res.Error = strings.Join(skipped, " ")
-	if !rep.Recommended.Outgoing.Verified || !rep.Recommended.Incoming.Verified {
-		res.Status = "ok (unverified: no password)"
-	}
-	return res
-}
-
-// safeName makes an address usable as a folder name on every OS.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '/' || r == '\\' || r == ':' || r == '*' || r == '?' || r == '"' || r == '<' || r == '>' || r == '|' {
-			return '_'
-		}
-		return r
-	}, s)
-}
-
-var summaryHTML = template.Must(template.New("summary").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Mail Setup Assistant — batch summary</title>
-<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:.3em .6em;text-align:left}.ok{color:#186a3b}.bad{color:#a4161a}</style>
-</head><body><h1>Batch summary</h1><p>{{.When}}</p><table>
-<tr><th>Address</th><th>Name</th><th>Status</th><th>Outgoing</th><th>Incoming</th><th>Files</th><th>Problem</th></tr>
-{{range .Rows}}<tr><td>{{.Address}}</td><td>{{.Name}}</td><td class="{{if eq .Status "ok"}}ok{{else}}bad{{end}}">{{.Status}}</td><td>{{.Outgoing}}</td><td>{{.Incoming}}</td><td>{{range .Files}}<a href="{{.}}">{{.}}</a> {{end}}</td><td>{{.Error}}</td></tr>
-{{end}}</table></body></html>
-`))
-
-func writeSummary(dir string, rows []batchResult) error {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	_ = w.Write([]string{"address", "name", "status", "outgoing", "incoming", "problem"})
-	for _, r := range rows {
-		_ = w.Write([]string{r.Address, r.Name, r.Status, r.Outgoing, r.Incoming, r.Error})
-	}
-	w.Flush()
-	if err := writeFileAtomic(filepath.Join(dir, "summary.csv"), b.Bytes()); err != nil {
-		return err
-	}
-	var h bytes.Buffer
-	data := struct {
-		When string
-		Rows []batchResult
-	}{When: time.Now().UTC().Format("2006-01-02 15:04 UTC"), Rows: rows}
-	if err := summaryHTML.Execute(&h, data); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(dir, "summary.html"), h.Bytes())
+	return b, nil
 }

@@ -120,56 +120,6 @@ func writeTestP12(t *testing.T, dir string) string {
 	return path
 }
 
-func TestBatchCommand(t *testing.T) {
-	t.Parallel()
-	env, _, errb := worldEnv(t, "")
-	dir := t.TempDir()
-	csvPath := filepath.Join(dir, "clients.csv")
-	csv := "address,password,name\n" + demoUser + "," + demoPass + ",Demo User\nnobody@nowhere.test,x,Nobody\n"
-	os.WriteFile(csvPath, []byte(csv), 0o600)
-	out := filepath.Join(dir, "out")
-	p12 := writeTestP12(t, dir)
-	env.Stdin = strings.NewReader(p12Pass + "\n")
-	code := Main(context.Background(), []string{"batch", csvPath, "--out", out, "--concurrency", "2", "--sign-cert", p12, "--sign-cert-password-stdin"}, env)
-	if code != ExitNotFound {
-		t.Fatalf("exit %d (one client cannot work), stderr %s", code, errb)
-	}
-	for _, f := range []string{"summary.csv", "summary.html", demoUser + "/apple.mobileconfig", demoUser + "/sheet.html", demoUser + "/outlook-reg.reg",
-		demoUser + "/outlook-prf.prf", demoUser + "/outlook-prf-cmd.cmd", demoUser + "/outlook-new.html"} {
-		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
-			t.Errorf("missing %s", f)
-		}
-	}
-	if prof, _ := os.ReadFile(filepath.Join(out, demoUser, "apple.mobileconfig")); len(prof) == 0 || prof[0] != 0x30 {
-		t.Errorf("batch Apple profile is not signed (DER CMS)")
-	}
-	sum, _ := os.ReadFile(filepath.Join(out, "summary.csv"))
-	if !strings.Contains(string(sum), demoUser+",Demo User,ok,") || !strings.Contains(string(sum), "nobody@nowhere.test,Nobody,not found") {
-		t.Errorf("summary.csv:\n%s", sum)
-	}
-	if !strings.Contains(errb.String(), "[2/2]") {
-		t.Errorf("no progress lines: %s", errb)
-	}
-	// The CSV's passwords are used for the probes only: no output file contains one.
-	filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
-			b, _ := os.ReadFile(p)
-			if bytes.Contains(b, []byte(demoPass)) || bytes.Contains(b, []byte(p12Pass)) {
-				t.Errorf("%s contains a password", p)
-			}
-			if info.Mode().Perm() != 0o600 {
-				t.Errorf("%s mode %v", p, info.Mode().Perm())
-			}
-		}
-		return nil
-	})
-	// Bad CSVs are bad input.
-	os.WriteFile(csvPath, []byte("not-an-address\n"), 0o600)
-	if code := Main(context.Background(), []string{"batch", csvPath, "--out", out}, env); code != ExitBadInput {
-		t.Errorf("bad CSV: exit %d", code)
-	}
-}
-
 func FuzzReadReport(f *testing.F) {
 	f.Add([]byte(`{"address":"me@example.test","domain":"example.test","recommended":{"outgoing":{"protocol":"smtp","host":"h","port":465,"security":"tls"},"incoming":null}}`))
 	f.Add([]byte(`{"address":""}`))

@@ -14,8 +14,9 @@ const Usage = `usage: mailsetup                      open the window
                                       what this network allows (port 25 blocked? intercepted?)
        mailsetup export --format F [--in report.json | ADDRESS] [-o FILE]
                                       settings for Apple Mail, Thunderbird, Outlook, a sheet, text
-       mailsetup batch clients.csv --out DIR [--concurrency N]
-                                      probe and export many accounts (CSV: address[,password][,name])
+       mailsetup batch [flags] clients.csv --out DIR
+                                      check and export many accounts, one matrix per domain
+                                      (CSV: address[,password][,name]; the probe's network and trust flags)
        mailsetup check [--from FILE | --client thunderbird|outlook] [--account ADDRESS] [--fix] [--json]
                                       the verdict on the settings you use now, here, and the smallest proven change
        mailsetup networks [--json] [--name ID NAME] [--forget ID]

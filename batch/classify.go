@@ -1,0 +1,169 @@
+package batch
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/mailsetup/mailsetup/detect"
+)
+
+// classify turns a client's report into its row: verified, found without a login test,
+// or what needs attention, in one line. ref is the report whose matrix the client
+// shared (nil for a whole check of its own), to tell how this mailbox differs.
+func classify(i int, rep *detect.Report, ref *detect.Report) Result {
+	r := Result{Index: i, Address: rep.Address, Report: rep}
+	rec := rep.Recommended
+	in, out := rec.Incoming, rec.Outgoing
+	switch {
+	case in != nil && out != nil && in.Verified && (out.Verified || !needsLogin(*out)):
+		r.State, r.Reason = StateVerified, SettingsLine(rep)
+		r.Differs = differs(rep, ref)
+	case in != nil && out != nil && !rep.Meta.PasswordUsed:
+		r.State, r.Reason = StateUnverified, "no password given, so the login was not tested: "+SettingsLine(rep)
+	default:
+		r.State, r.Reason = StateAttention, attention(rep)
+	}
+	return r
+}
+
+// needsLogin reports whether a setting logs in at all (not relay by address, not POP
+// before SMTP).
+func needsLogin(s detect.Setting) bool { return s.Auth != "none" && s.Auth != "pop-before-smtp" }
+
+// SettingsLine names the recommended settings in one line: "IMAP imap.example.com:993
+// SSL/TLS · SMTP smtp.example.com:465 SSL/TLS".
+func SettingsLine(rep *detect.Report) string {
+	var parts []string
+	for _, s := range []*detect.Setting{rep.Recommended.Incoming, rep.Recommended.Outgoing} {
+		if s != nil {
+			parts = append(parts, settingWords(*s))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+func settingWords(s detect.Setting) string {
+	return fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(s.Protocol)), s.Host, s.Port, detect.SecurityWords(s.Security))
+}
+
+// attention says in one line what keeps a client's settings from working.
+func attention(rep *detect.Report) string {
+	rec := rep.Recommended
+	var refused, worked []string
+	untrusted := map[string]bool{}
+	for _, p := range rep.Probes {
+		switch {
+		case p.Verified:
+			worked = appendOnce(worked, strings.ToUpper(string(p.Protocol)))
+		case p.LoginAttempts > 0 && p.Status == detect.StatusAuthFailed:
+			refused = appendOnce(refused, strings.ToUpper(string(p.Protocol)))
+		case p.Status == detect.StatusUntrustedHost:
+			untrusted[p.Host] = true
+		}
+	}
+	switch {
+	case len(worked) == 0 && len(refused) > 0:
+		return "password refused by every server tried (" + strings.Join(refused, ", ") +
+			"): a wrong password, or mail access is off for this mailbox"
+	case len(worked) == 0 && len(untrusted) > 0:
+		hosts := make([]string, 0, len(untrusted))
+		for h := range untrusted {
+			hosts = append(hosts, h)
+		}
+		slices.Sort(hosts)
+		return "not logged in: no trusted source names " + strings.Join(hosts, ", ") + "; confirm them if they are the provider's"
+	case rec.Incoming == nil && rec.Outgoing == nil:
+		return "no working setting: " + failureWords(rep, nil)
+	case rec.Incoming == nil:
+		if len(refused) > 0 && len(worked) > 0 {
+			return "the password works for " + strings.Join(worked, ", ") + ", but " + strings.Join(refused, ", ") + " refused it; no incoming setting"
+		}
+		return "no working incoming setting: " + failureWords(rep, func(p detect.Protocol) bool { return p != detect.SMTP })
+	case rec.Outgoing == nil:
+		if len(refused) > 0 && len(worked) > 0 {
+			return "the password works for " + strings.Join(worked, ", ") + ", but " + strings.Join(refused, ", ") + " refused it; no outgoing setting"
+		}
+		return "no working outgoing setting: " + failureWords(rep, func(p detect.Protocol) bool { return p == detect.SMTP })
+	}
+	return "login not verified"
+}
+
+// failureRank orders failures by how much they tell: a server's answer first.
+var failureRank = map[detect.Status]int{
+	detect.StatusAuthFailed: 0, detect.StatusUntrustedHost: 1, detect.StatusCertInvalid: 2, detect.StatusPlaintextRefused: 3,
+	detect.StatusAuthUnavailable: 4, detect.StatusTLSFailed: 5, detect.StatusProtocolError: 6, detect.StatusTimeout: 7,
+	detect.StatusSkipped: 8, detect.StatusUnreachable: 9, detect.StatusRefused: 10, detect.StatusDNSFailed: 11,
+}
+
+// failureWords is the diagnosis title of the most telling failure in one direction.
+func failureWords(rep *detect.Report, dir func(detect.Protocol) bool) string {
+	var best *detect.ProbeResult
+	for i := range rep.Probes {
+		p := &rep.Probes[i]
+		if p.Status == detect.StatusOK || p.Diagnosis == nil || dir != nil && !dir(p.Protocol) {
+			continue
+		}
+		if r, ok := failureRank[p.Status]; ok && (best == nil || r < failureRank[best.Status]) {
+			best = p
+		}
+	}
+	if best == nil {
+		return "no server found for this domain"
+	}
+	return fmt.Sprintf("%s (%s %s:%d)", strings.TrimSuffix(best.Diagnosis.Title, "."), strings.ToUpper(string(best.Protocol)), best.Host, best.Port)
+}
+
+// differs says how a verified mailbox differs from the one whose matrix it shared: a
+// service that refused this mailbox alone, another setting, another user name form.
+func differs(rep, ref *detect.Report) string {
+	if ref == nil {
+		return ""
+	}
+	var notes []string
+	for _, p := range rep.Probes {
+		if p.LoginAttempts > 0 && p.Status == detect.StatusAuthFailed && !p.Verified {
+			notes = append(notes, fmt.Sprintf("%s %s:%d refused this mailbox's login", strings.ToUpper(string(p.Protocol)), p.Host, p.Port))
+		}
+	}
+	own, other := rep.Recommended, ref.Recommended
+	for _, pair := range [][2]*detect.Setting{{own.Incoming, other.Incoming}, {own.Outgoing, other.Outgoing}} {
+		a, b := pair[0], pair[1]
+		if a == nil || b == nil || !b.Verified {
+			continue
+		}
+		if a.Protocol != b.Protocol || !strings.EqualFold(a.Host, b.Host) || a.Port != b.Port || a.Security != b.Security {
+			notes = append(notes, "uses "+settingWords(*a)+" (the others: "+strings.Join(strings.Fields(settingWords(*b))[:2], " ")+")")
+		}
+		if form(a.Username, rep.Address) != form(b.Username, ref.Address) {
+			notes = append(notes, fmt.Sprintf("logs in to %s as %q", strings.ToUpper(string(a.Protocol)), a.Username))
+		}
+	}
+	return strings.Join(uniq(notes), "; ")
+}
+
+// form names a user name's form relative to its address.
+func form(user, address string) string {
+	switch {
+	case strings.EqualFold(user, address):
+		return "address"
+	case strings.HasPrefix(address, user+"@"):
+		return "local part"
+	}
+	return "other"
+}
+
+func appendOnce(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func uniq(s []string) []string {
+	var out []string
+	for _, v := range s {
+		out = appendOnce(out, v)
+	}
+	return out
+}

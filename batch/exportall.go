@@ -1,0 +1,323 @@
+package batch
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"html/template"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/export"
+)
+
+// Branding is who prepared the settings: a consultant's name, organisation, contact line
+// and logo, printed on the settings sheets and the summary and written into the Apple
+// profiles. It holds no secret.
+type Branding struct {
+	Name         string
+	Organization string
+	Contact      string
+	// Logo is a PNG, JPEG or GIF image (export.LogoType checks it).
+	Logo []byte
+}
+
+// ExportOptions says what ExportAll writes.
+type ExportOptions struct {
+	// Formats are the export formats written per client; empty means every one.
+	Formats  []string
+	Branding Branding
+	// Signer, when set, signs every Apple profile with the consultant's certificate.
+	Signer *export.Signer
+	// Now dates the summary; nil means time.Now.
+	Now func() time.Time
+}
+
+// Exported is what ExportAll wrote.
+type Exported struct {
+	// Files are the paths written, relative to the folder.
+	Files []string
+	// Clients is the number of clients that got their files.
+	Clients int
+}
+
+// Summary file names, in the folder ExportAll writes.
+const (
+	SummaryCSV  = "summary.csv"
+	SummaryHTML = "summary.html"
+)
+
+// ExportAll writes into dir, for every client whose check found settings, a folder named
+// by its address with one file per format, and for all clients a summary sheet
+// (summary.html, printable) and a summary CSV. Files are written atomically with mode
+// 0600; no password is written anywhere. results[i] is clients[i]'s result.
+func ExportAll(dir string, clients []Client, results []Result, opts ExportOptions) (Exported, error) {
+	var out Exported
+	if len(clients) != len(results) {
+		return out, fmt.Errorf("batch: export: %d results for %d clients", len(results), len(clients))
+	}
+	formats := opts.Formats
+	if len(formats) == 0 {
+		formats = export.Formats
+	}
+	for _, f := range formats {
+		if !slices.Contains(export.Formats, f) {
+			return out, fmt.Errorf("batch: export: unknown format %q (want one of %s)", f, strings.Join(export.Formats, ", "))
+		}
+	}
+	if len(opts.Branding.Logo) > 0 {
+		if _, err := export.LogoType(opts.Branding.Logo); err != nil {
+			return out, fmt.Errorf("batch: export: %w", err)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return out, fmt.Errorf("batch: export: %w", err)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	rows := make([]summaryRow, len(clients))
+	for i, c := range clients {
+		r := results[i]
+		row := summaryRow{Address: c.Address, Name: c.Name, Status: statusWords(r.State), State: string(r.State), Note: r.Reason}
+		switch r.State {
+		case StateVerified:
+			row.Note = r.Differs // the settings have columns of their own
+		case StateUnverified:
+			row.Note = "no password given, so the login was not tested"
+		}
+		if r.Report != nil {
+			row.fill(r.Report, r.State == StateVerified)
+			files, skipped, err := writeClient(dir, c, r.Report, formats, opts)
+			if err != nil {
+				return out, err
+			}
+			if len(files) > 0 {
+				out.Clients++
+			}
+			out.Files = append(out.Files, files...)
+			row.Files = files
+			if len(skipped) > 0 {
+				row.Note = strings.TrimSpace(row.Note + " " + strings.Join(skipped, " "))
+			}
+		}
+		rows[i] = row
+	}
+	if err := writeSummaryCSV(filepath.Join(dir, SummaryCSV), rows); err != nil {
+		return out, err
+	}
+	if err := writeSummaryHTML(filepath.Join(dir, SummaryHTML), rows, opts.Branding, now()); err != nil {
+		return out, err
+	}
+	out.Files = append(out.Files, SummaryCSV, SummaryHTML)
+	return out, nil
+}
+
+// writeClient writes one client's files; a format the client's login cannot be given in
+// is skipped with its reason. A client without settings to export gets no folder.
+func writeClient(dir string, c Client, rep *detect.Report, formats []string, opts ExportOptions) (files, skipped []string, err error) {
+	b := opts.Branding
+	eopts := export.Options{DisplayName: c.Name, Organization: b.Organization, VerifiedAt: rep.Meta.StartedAt,
+		Signer: opts.Signer, PreparedBy: b.Name, Contact: b.Contact, Logo: b.Logo}
+	acc, err := export.FromReport(rep, eopts)
+	if err != nil {
+		return nil, nil, nil // nothing that works: the summary says why
+	}
+	folder := FolderName(c.Address)
+	if err := os.MkdirAll(filepath.Join(dir, folder), 0o700); err != nil {
+		return nil, nil, fmt.Errorf("batch: export %s: %w", c.Address, err)
+	}
+	for _, f := range formats {
+		var buf bytes.Buffer
+		if _, err := export.Write(f, acc, eopts, &buf); err != nil {
+			if errors.Is(err, export.ErrUnsupported) {
+				skipped = append(skipped, err.Error())
+				continue
+			}
+			return nil, nil, fmt.Errorf("batch: export %s %s: %w", c.Address, f, err)
+		}
+		name := f + export.Extensions[f]
+		if err := writeFileAtomic(filepath.Join(dir, folder, name), buf.Bytes()); err != nil {
+			return nil, nil, err
+		}
+		files = append(files, folder+"/"+name)
+	}
+	return files, skipped, nil
+}
+
+// FolderName makes an address usable as a folder name on every system.
+func FolderName(address string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, address)
+}
+
+// summaryRow is one client in the summary files.
+type summaryRow struct {
+	Address, Name, Status, State, Note string
+	Incoming, Outgoing, Username       string
+	VerifiedAt                         string
+	Files                              []string
+}
+
+func (s *summaryRow) fill(rep *detect.Report, verified bool) {
+	if in := rep.Recommended.Incoming; in != nil {
+		s.Incoming = settingWords(*in)
+		s.Username = in.Username
+	}
+	if o := rep.Recommended.Outgoing; o != nil {
+		s.Outgoing = settingWords(*o)
+		if s.Username == "" {
+			s.Username = o.Username
+		}
+	}
+	if verified {
+		s.VerifiedAt = rep.Meta.StartedAt
+	}
+}
+
+// statusWords names a final state for people.
+func statusWords(s State) string {
+	switch s {
+	case StateVerified:
+		return "verified"
+	case StateUnverified:
+		return "found, login not tested"
+	case StateAttention:
+		return "needs attention"
+	case StateCancelled:
+		return "cancelled"
+	}
+	return "not checked"
+}
+
+func writeSummaryCSV(path string, rows []summaryRow) error {
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.Write([]string{"address", "name", "status", "incoming", "outgoing", "username", "verified_at", "note", "files"})
+	for _, r := range rows {
+		rec := []string{r.Address, r.Name, r.State, r.Incoming, r.Outgoing, r.Username, r.VerifiedAt, r.Note, strings.Join(r.Files, " ")}
+		for i, v := range rec {
+			rec[i] = inert(v)
+		}
+		_ = w.Write(rec)
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return fmt.Errorf("batch: summary: %w", err)
+	}
+	return writeFileAtomic(path, b.Bytes())
+}
+
+// inert keeps a spreadsheet from reading a cell as a formula (a name typed as
+// "=HYPERLINK(…)" in the client list): such a cell starts with an apostrophe.
+func inert(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+var summaryTmpl = template.Must(template.New("summary").Parse(`<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Mail accounts{{with .Branding.Organization}} — {{.}}{{end}}</title>
+<style>
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2em; color: #1b1b1b; }
+h1 { font-size: 1.5em; margin-bottom: 0.2em; }
+table { border-collapse: collapse; margin: 1em 0; width: 100%; font-size: 0.9em; }
+th, td { border: 1px solid #bbb; padding: 0.35em 0.6em; text-align: left; vertical-align: top; }
+th { background: #eef3fb; }
+.verified { color: #186a3b; font-weight: bold; }
+.attention { color: #a4161a; font-weight: bold; }
+.unverified, .cancelled { color: #8a4b00; }
+.small { color: #555; font-size: 0.9em; }
+@media print { body { margin: 1cm; } a { color: inherit; text-decoration: none; } }
+</style>
+</head>
+<body>
+{{if .Logo}}<p><img src="{{.Logo}}" alt="{{.Branding.Organization}}" style="max-height: 4em; max-width: 16em"></p>
+{{end}}<h1>Mail accounts</h1>
+<p class="small">Checked {{.When}} by Mail Setup Assistant: {{.Verified}} of {{len .Rows}} verified by a real login{{if .Attention}}, {{.Attention}} need attention{{end}}. Each mail program asks for its password when the account is set up; passwords are not written here.</p>
+<table>
+<tr><th>Address</th><th>Name</th><th>Status</th><th>Incoming</th><th>Outgoing</th><th>User name</th><th>Files</th></tr>
+{{range .Rows}}<tr><td>{{.Address}}</td><td>{{.Name}}</td><td class="{{.State}}">{{.Status}}{{if .Note}}<br><span class="small">{{.Note}}</span>{{end}}</td><td>{{.Incoming}}</td><td>{{.Outgoing}}</td><td>{{.Username}}</td><td>{{range .Files}}<a href="{{.}}">{{.}}</a><br>{{end}}</td></tr>
+{{end}}</table>
+{{if .Footer}}<p class="small">{{.Footer}}</p>
+{{end}}</body>
+</html>
+`))
+
+func writeSummaryHTML(path string, rows []summaryRow, b Branding, when time.Time) error {
+	data := struct {
+		Rows                []summaryRow
+		Branding            Branding
+		Logo                template.URL
+		When, Footer        string
+		Verified, Attention int
+	}{Rows: rows, Branding: b, When: when.Format("2 January 2006, 15:04")}
+	for _, r := range rows {
+		switch r.State {
+		case string(StateVerified):
+			data.Verified++
+		case string(StateAttention):
+			data.Attention++
+		}
+	}
+	if t, err := export.LogoType(b.Logo); len(b.Logo) > 0 && err == nil {
+		data.Logo = template.URL("data:" + t + ";base64," + base64.StdEncoding.EncodeToString(b.Logo))
+	}
+	var who []string
+	for _, s := range []string{b.Name, b.Organization} {
+		if s != "" {
+			who = append(who, s)
+		}
+	}
+	if len(who) > 0 {
+		data.Footer = "Prepared by " + strings.Join(who, ", ") + "."
+	}
+	if b.Contact != "" {
+		data.Footer = strings.TrimSpace(data.Footer + " Contact: " + b.Contact)
+	}
+	var buf bytes.Buffer
+	if err := summaryTmpl.Execute(&buf, data); err != nil {
+		return fmt.Errorf("batch: summary: %w", err)
+	}
+	return writeFileAtomic(path, buf.Bytes())
+}
+
+// writeFileAtomic writes data to path with mode 0600 through a temporary file in the
+// same folder, so a crash never leaves half a file.
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("batch: write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("batch: write %s: %w", path, err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("batch: write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("batch: write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("batch: write %s: %w", path, err)
+	}
+	return nil
+}
