@@ -160,7 +160,7 @@ func validHostname(h string) bool {
 
 // httpClient returns the client for autoconfig: Options.HTTPClient, or one that dials
 // through the engine's dialer (so --dns and test networks apply) and trusts --ca roots.
-func (o *Options) httpClient() *http.Client {
+func (o *engine) httpClient() *http.Client {
 	if o.HTTPClient != nil {
 		return o.HTTPClient
 	}
@@ -222,7 +222,7 @@ type fetched struct {
 // URL tried. Asking at once keeps a silent web server from costing four timeouts. own
 // says domain is the address's own; each server is marked with the trust origin of
 // the document that named it and the document's final URL.
-func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Address, own bool) ([]Candidate, []string, *OAuth2Hint, error) {
+func (o *engine) fetchAutoconfig(ctx context.Context, domain string, addr Address, own bool) ([]Candidate, []string, *OAuth2Hint, error) {
 	client := o.httpClient()
 	urls := autoconfigURLs(domain, addr)
 	results := make([]fetched, len(urls))
@@ -262,7 +262,7 @@ func (o *Options) fetchAutoconfig(ctx context.Context, domain string, addr Addre
 }
 
 // fetchOne fetches one autoconfig URL and classifies where the answer came from.
-func (o *Options) fetchOne(ctx context.Context, client *http.Client, u string, addr Address, domain string, own bool) fetched {
+func (o *engine) fetchOne(ctx context.Context, client *http.Client, u string, addr Address, domain string, own bool) fetched {
 	ctx, cancel := context.WithTimeout(ctx, min(o.timeout(), 8*time.Second))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -72,7 +72,7 @@ func TestBenchTable(t *testing.T) {
 		// Sequential: the same cells one after another.
 		seqStart := time.Now()
 		for _, k := range keys {
-			opts.probeOne(context.Background(), k, login)
+			opts.engine().probeOne(context.Background(), k, login)
 		}
 		seq := time.Since(seqStart)
 		// Thunderbird-style: all at once, staggered 100 ms, 10 s per try, no early decisions.
@@ -85,7 +85,7 @@ func TestBenchTable(t *testing.T) {
 				time.Sleep(time.Duration(i) * 100 * time.Millisecond)
 				o := opts
 				o.Timeout = 10 * time.Second
-				o.probeOne(context.Background(), k, &Login{Usernames: login.Usernames, Password: login.Password, From: login.From, Gate: NewLoginGate()})
+				o.engine().probeOne(context.Background(), k, &Login{Usernames: login.Usernames, Password: login.Password, From: login.From, Gate: NewLoginGate()})
 			}()
 		}
 		wg.Wait()

@@ -23,7 +23,7 @@ import (
 // dialProbe opens a TCP connection to host:port bounded by ctx; the connection closes
 // when ctx ends (go-smtp and go-imap take no context, and go-smtp clears deadlines, so
 // closing is the one bound every library honours). Call stop when done.
-func (o *Options) dialProbe(ctx context.Context, host string, port int) (net.Conn, func(), error) {
+func (o *engine) dialProbe(ctx context.Context, host string, port int) (net.Conn, func(), error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	raw, err := o.dialer().DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -54,7 +54,7 @@ type cellConn struct {
 // openCell dials the cell, runs implicit TLS when the cell asks for it, and wraps the
 // connection in the transcript recorder. wrap classifies later errors with the protocol
 // and address. On failure nothing is left open.
-func (o *Options) openCell(ctx context.Context, p *probeRun, key ProbeKey) (*cellConn, func(step string, err error) *Failure, *Failure) {
+func (o *engine) openCell(ctx context.Context, p *probeRun, key ProbeKey) (*cellConn, func(step string, err error) *Failure, *Failure) {
 	addr := net.JoinHostPort(key.Host, strconv.Itoa(key.Port))
 	wrap := func(step string, err error) *Failure {
 		return Classify(step, fmt.Errorf("%s %s: %s: %w", key.Protocol, addr, step, err))
@@ -85,7 +85,7 @@ func (o *Options) openCell(ctx context.Context, p *probeRun, key ProbeKey) (*cel
 
 // tlsConfig returns the client TLS config for host. Verification is done by verifyPeer
 // after the handshake so that a bad certificate is still described in the report.
-func (o *Options) tlsConfig(host string) *tls.Config {
+func (o *engine) tlsConfig(host string) *tls.Config {
 	return &tls.Config{
 		ServerName:         host,
 		InsecureSkipVerify: true, // verified by verifyPeer, which records what it found
@@ -102,7 +102,7 @@ func (o *Options) tlsConfig(host string) *tls.Config {
 // handshake or the verification failed (the connection is usable only if failure is nil
 // or the certificate problem was accepted by fingerprint). TLS 1.0 and 1.1 are described
 // but fail: they no longer protect a password.
-func (o *Options) handshake(ctx context.Context, conn net.Conn, host, step string) (*tls.Conn, string, *CertInfo, *Failure) {
+func (o *engine) handshake(ctx context.Context, conn net.Conn, host, step string) (*tls.Conn, string, *CertInfo, *Failure) {
 	tc := tls.Client(conn, o.tlsConfig(host))
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, "", nil, Classify(step, fmt.Errorf("tls handshake: %w", err))
@@ -125,7 +125,7 @@ func (o *Options) handshake(ctx context.Context, conn net.Conn, host, step strin
 // fingerprintAccepted reports whether the user accepted the certificate fp for host:
 // an entry HOST=SHA256 for exactly this host, or a bare SHA256, which a run applies
 // only to the servers of the address's own registrable domain (acceptDomain).
-func (o *Options) fingerprintAccepted(host, fp string) bool {
+func (o *engine) fingerprintAccepted(host, fp string) bool {
 	for _, a := range o.AcceptFingerprints {
 		h, f, bound := strings.Cut(a, "=")
 		if !bound {
@@ -148,7 +148,7 @@ func (o *Options) fingerprintAccepted(host, fp string) bool {
 
 // verifyPeer checks the peer chain against the system roots plus Options.RootCAs and
 // the host name, and summarises the leaf certificate.
-func (o *Options) verifyPeer(st tls.ConnectionState, host string) (*CertInfo, error) {
+func (o *engine) verifyPeer(st tls.ConnectionState, host string) (*CertInfo, error) {
 	if len(st.PeerCertificates) == 0 {
 		return nil, errors.New("server sent no certificate")
 	}
@@ -215,7 +215,7 @@ func isSelfSigned(c *x509.Certificate) bool {
 }
 
 // Roots returns the system roots plus the extra roots from Options.ExtraRoots.
-func (o *Options) Roots() *x509.CertPool {
+func (o *engine) Roots() *x509.CertPool {
 	roots, err := x509.SystemCertPool()
 	if err != nil || roots == nil {
 		roots = x509.NewCertPool()

@@ -299,7 +299,7 @@ func TestHappyDialerRefusedGrace(t *testing.T) {
 // certificate is still reported and verified.
 func TestTLSSessionResumed(t *testing.T) {
 	w := newExampleWorld(t)
-	o := w.e.opts
+	o := w.e.opts.engine() // one engine: its TLS sessions live as long as it does
 	o.sessions = tls.NewLRUClientSessionCache(8)
 	key := ProbeKey{SMTP, testHost, 465, SecurityTLS}
 	for i, wantResumed := range []bool{false, true} {
@@ -326,7 +326,7 @@ func TestTLSSessionResumed(t *testing.T) {
 		t.Errorf("the send test's connection did not resume:\n%s", tr)
 	}
 	// A certificate that fails verification fails again on a resumed session.
-	o2 := w.e.opts
+	o2 := w.e.opts.engine()
 	o2.sessions = o.sessions
 	o2.ExtraRoots = nil
 	res := o2.ProbeSMTP(context.Background(), key, nil)

@@ -37,7 +37,7 @@ const maxSRVTargets = 4
 // Discover asks every source concurrently and returns each source's outcome (in
 // priority order), the merged candidates (deduplicated, first source wins) and the
 // provider recognised by domain or by MX, or nil.
-func (o *Options) Discover(ctx context.Context, addr Address) ([]SourceResult, []Candidate, *Provider) {
+func (o *engine) Discover(ctx context.Context, addr Address) ([]SourceResult, []Candidate, *Provider) {
 	ctx, cancel := context.WithTimeout(ctx, maxDiscovery)
 	defer cancel()
 	type job struct {
@@ -104,7 +104,7 @@ func mergeCandidates(results []SourceResult) []Candidate {
 	return out
 }
 
-func (o *Options) discoverProviders(addr Address) (SourceResult, *Provider) {
+func (o *engine) discoverProviders(addr Address) (SourceResult, *Provider) {
 	if o.Providers == nil {
 		return SourceResult{Detail: "no provider knowledge base loaded"}, nil
 	}
@@ -124,7 +124,7 @@ func withOrigin(cands []Candidate, o trust.Origin, via string) []Candidate {
 	return cands
 }
 
-func (o *Options) discoverAutoconfig(ctx context.Context, addr Address) SourceResult {
+func (o *engine) discoverAutoconfig(ctx context.Context, addr Address) SourceResult {
 	cands, tried, hint, err := o.fetchAutoconfig(ctx, addr.Domain, addr, true)
 	r := SourceResult{Detail: strings.Join(tried, "; "), Servers: cands, OAuth2: hint}
 	if err != nil && len(cands) == 0 {
@@ -147,7 +147,7 @@ var srvServices = []struct {
 	{"pop3", POP3, SecurityStartTLS},
 }
 
-func (o *Options) discoverSRV(ctx context.Context, addr Address) SourceResult {
+func (o *engine) discoverSRV(ctx context.Context, addr Address) SourceResult {
 	type answer struct {
 		notes []string
 		cands []Candidate
@@ -208,7 +208,7 @@ func (o *Options) discoverSRV(ctx context.Context, addr Address) SourceResult {
 	return r
 }
 
-func (o *Options) discoverMX(ctx context.Context, addr Address) (SourceResult, *Provider) {
+func (o *engine) discoverMX(ctx context.Context, addr Address) (SourceResult, *Provider) {
 	mxs, err := o.resolver().LookupMX(ctx, addr.Domain)
 	if err != nil {
 		r := SourceResult{Detail: "no MX records"}
@@ -294,7 +294,7 @@ var guesses = []struct {
 	{"pop3.", []Protocol{POP3}},
 }
 
-func (o *Options) discoverGuess(ctx context.Context, addr Address) SourceResult {
+func (o *engine) discoverGuess(ctx context.Context, addr Address) SourceResult {
 	found := make([]bool, len(guesses))
 	var wg sync.WaitGroup
 	for i, g := range guesses {

@@ -23,7 +23,7 @@ import (
 const DefaultOnlineISPDB = "https://autoconfig.thunderbird.net/v1.1/"
 
 // onlineISPDB returns the ISPDB base URL, or "" when the source is off.
-func (o *Options) onlineISPDB() string {
+func (o *engine) onlineISPDB() string {
 	switch o.OnlineISPDB {
 	case "":
 		return DefaultOnlineISPDB
@@ -36,7 +36,7 @@ func (o *Options) onlineISPDB() string {
 // fetchISPDB asks the online ISPDB for domain: one HTTPS GET, size- and time-bounded,
 // no redirect off the database's host. The servers it names are trusted like the
 // curated knowledge (origin online_database): nobody on the network can forge the answer.
-func (o *Options) fetchISPDB(ctx context.Context, domain string, addr Address) ([]Candidate, string, *OAuth2Hint, error) {
+func (o *engine) fetchISPDB(ctx context.Context, domain string, addr Address) ([]Candidate, string, *OAuth2Hint, error) {
 	base := o.onlineISPDB()
 	if base == "" {
 		return nil, "", nil, errors.New("the online ISPDB is turned off")
@@ -80,7 +80,7 @@ func (o *Options) fetchISPDB(ctx context.Context, domain string, addr Address) (
 }
 
 // discoverISPDB is the online ISPDB source for the address's own domain.
-func (o *Options) discoverISPDB(ctx context.Context, addr Address) SourceResult {
+func (o *engine) discoverISPDB(ctx context.Context, addr Address) SourceResult {
 	cands, u, hint, err := o.fetchISPDB(ctx, addr.Domain, addr)
 	r := SourceResult{Servers: cands, Detail: u, OAuth2: hint}
 	switch {
@@ -100,7 +100,7 @@ func (o *Options) discoverISPDB(ctx context.Context, addr Address) SourceResult 
 // (redirects kept within the domain) is trusted like its own autoconfig; an endpoint
 // or redirect outside the domain is followed only for a server the user confirmed
 // (--trust-host), as Outlook asks before it follows one.
-func (o *Options) discoverAutodiscover(ctx context.Context, addr Address) SourceResult {
+func (o *engine) discoverAutodiscover(ctx context.Context, addr Address) SourceResult {
 	client := &autodiscover.Client{HTTP: o.httpClient(), Timeout: min(o.timeout(), 8*time.Second), UserAgent: "MailSetupAssistant/" + Version}
 	approve := func(_ context.Context, r autodiscover.Redirect) bool { return o.userTrusts(r.To) }
 	type try struct {
@@ -257,7 +257,7 @@ func defaultPort(p Protocol, s Security) int {
 }
 
 // userTrusts reports whether the user confirmed the host of an https URL.
-func (o *Options) userTrusts(u string) bool {
+func (o *engine) userTrusts(u string) bool {
 	h := hostOf(u)
 	for _, t := range o.TrustHosts {
 		if h != "" && trust.Normalize(t) == h {

@@ -76,7 +76,7 @@ func TestOnlineISPDBSource(t *testing.T) {
 			if !src.Found || !slices.ContainsFunc(src.Servers, func(c Candidate) bool { return c.Host == tc.wantHost }) {
 				t.Fatalf("%s: %+v", tc.source, src)
 			}
-			rt, hosts := e.opts.decideTrust(addr, cands, prov)
+			rt, hosts := e.opts.engine().decideTrust(addr, cands, prov)
 			if !rt.trusted(tc.wantHost) {
 				t.Errorf("%s not trusted: %+v", tc.wantHost, hosts)
 			}
@@ -186,7 +186,7 @@ func TestAutodiscoverSource(t *testing.T) {
 			if src.Servers[1].Protocol != SMTP || src.Servers[1].Security != SecurityStartTLS {
 				t.Errorf("SMTP block read as %+v", src.Servers[1])
 			}
-			_, hosts := e.opts.decideTrust(addr, cands, prov)
+			_, hosts := e.opts.engine().decideTrust(addr, cands, prov)
 			for _, h := range hosts {
 				if h.Host == tc.wantHost && (h.Trusted != tc.trusted || tc.trusted && h.Reason != tc.reason) {
 					t.Errorf("decision %+v", h)

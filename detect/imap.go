@@ -30,11 +30,11 @@ func (c *imapConn) close() {
 }
 
 // ProbeIMAP probes one IMAP cell and always returns a complete result.
-func (o *Options) ProbeIMAP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
+func (o *engine) ProbeIMAP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	return o.runProbe(ctx, key, login, o.probeIMAP)
 }
 
-func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
+func (o *engine) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
 	ic, f := o.dialIMAP(ctx, p, key)
 	if f != nil {
 		return f
@@ -48,7 +48,7 @@ func (o *Options) probeIMAP(ctx context.Context, p *probeRun, key ProbeKey, logi
 
 // dialIMAP connects, reads the greeting, negotiates TLS as the cell asks and reads the
 // capabilities (after TLS when TLS is used), then hands the connection to go-imap.
-func (o *Options) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*imapConn, *Failure) {
+func (o *engine) dialIMAP(ctx context.Context, p *probeRun, key ProbeKey) (*imapConn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
 		return nil, f
@@ -212,7 +212,7 @@ func imapChoose(caps []string, secure, allowPlaintext bool, key ProbeKey) ([]mec
 }
 
 // imapLogin tries the user name variants with the best usable method.
-func (o *Options) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
+func (o *engine) imapLogin(ctx context.Context, p *probeRun, ic *imapConn, key ProbeKey, login *Login) *Failure {
 	var mechs []mechanism
 	var f *Failure
 	if login.Token != nil {
@@ -254,7 +254,7 @@ func classifyIMAP(step string, e *imap.Error) Kind {
 
 // FindMessage logs in through the cell and reports whether a message with this
 // Message-ID is in the mailbox (INBOX for IMAP, the maildrop for POP3).
-func (o *Options) FindMessage(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
+func (o *engine) FindMessage(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
 	if key.Protocol == POP3 {
 		return o.findPOP3(ctx, key, login, username, messageID)
 	}
@@ -276,7 +276,7 @@ type imapInbox struct {
 }
 
 // openIMAPInbox connects, logs in as username and selects INBOX read-only.
-func (o *Options) openIMAPInbox(ctx context.Context, key ProbeKey, login *Login, username string) (*imapInbox, error) {
+func (o *engine) openIMAPInbox(ctx context.Context, key ProbeKey, login *Login, username string) (*imapInbox, error) {
 	p := o.startProbe(key, login)
 	ic, f := o.dialIMAP(ctx, p, key)
 	if f != nil {

@@ -70,7 +70,7 @@ func TestLoginGateOrdersKnownGoodFirstAndSerialises(t *testing.T) {
 func TestProbeClockDoesNotCountPausedTime(t *testing.T) {
 	t.Parallel()
 	o := &Options{Timeout: 150 * time.Millisecond}
-	ctx, clock, release := o.withBudget(context.Background())
+	ctx, clock, release := o.engine().withBudget(context.Background())
 	defer release()
 	time.Sleep(50 * time.Millisecond)
 	clock.pause()

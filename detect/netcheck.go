@@ -92,7 +92,7 @@ type netTarget struct {
 // CheckNetwork describes the network in front of the engine: local addresses, DNS,
 // IPv6, captive portal, the outbound port map against targets and reference hosts,
 // and the port-25 verdict. It returns within networkCap even if every dial hangs.
-func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network {
+func (o *engine) CheckNetwork(ctx context.Context, targets []string) Network {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, networkCap)
 	defer cancel()
@@ -137,7 +137,7 @@ func (o *Options) CheckNetwork(ctx context.Context, targets []string) Network {
 
 // netTargets are the account's outgoing hosts (all ports) plus the reference hosts
 // (the ports they are known to answer on).
-func (o *Options) netTargets(hosts []string) []netTarget {
+func (o *engine) netTargets(hosts []string) []netTarget {
 	var out []netTarget
 	seen := map[string]bool{}
 	for _, h := range hosts {
@@ -170,7 +170,7 @@ func (o *Options) netTargets(hosts []string) []netTarget {
 // observePorts dials every target port at once (bounded), reads the SMTP banner on 25,
 // and decides port 25 early: once a control port (465/587) of any target answered, a
 // port-25 attempt still pending port25Grace later counts as filtered.
-func (o *Options) observePorts(ctx context.Context, targets []netTarget) []PortObservation {
+func (o *engine) observePorts(ctx context.Context, targets []netTarget) []PortObservation {
 	ctx25, cancel25 := context.WithCancelCause(ctx)
 	defer cancel25(nil)
 	var once sync.Once
@@ -221,7 +221,7 @@ func (o *Options) observePorts(ctx context.Context, targets []netTarget) []PortO
 var errEarly25 = errors.New("detect: port 25 still silent after a control port answered")
 
 // observe connects to one host:port and classifies the outcome.
-func (o *Options) observe(ctx context.Context, t netTarget, port int) PortObservation {
+func (o *engine) observe(ctx context.Context, t netTarget, port int) PortObservation {
 	ob := PortObservation{Host: t.host, Port: port, Expect: t.expect, Accept: t.accept, KnownSTARTTLS: t.knownSTARTTLS}
 	start := time.Now()
 	cctx, cancel := context.WithTimeout(ctx, connectCap)
@@ -446,7 +446,7 @@ func genuineGreeting(ob PortObservation, others []PortObservation) bool {
 }
 
 // reverseName looks up the name of addr when the resolver can (net.Resolver can).
-func (o *Options) reverseName(ctx context.Context, addr net.Addr) string {
+func (o *engine) reverseName(ctx context.Context, addr net.Addr) string {
 	r, ok := o.resolver().(interface {
 		LookupAddr(ctx context.Context, addr string) ([]string, error)
 	})
@@ -545,7 +545,7 @@ func localAddresses() ([]string, string) {
 
 // dnsWorks asks the resolver for the first target (or a reference host): "yes", or
 // "no: reason"; "unknown" when there is nothing to ask about.
-func (o *Options) dnsWorks(ctx context.Context, targets []string) string {
+func (o *engine) dnsWorks(ctx context.Context, targets []string) string {
 	name := ""
 	if len(targets) > 0 {
 		name = targets[0]
@@ -565,7 +565,7 @@ func (o *Options) dnsWorks(ctx context.Context, targets []string) string {
 
 // captivePortal fetches a URL whose answer is known (204, empty): another answer or a
 // redirect means a portal; no answer means unknown (nil).
-func (o *Options) captivePortal(ctx context.Context) *bool {
+func (o *engine) captivePortal(ctx context.Context) *bool {
 	u := o.CaptivePortalURL
 	if u == "" {
 		u = DefaultCaptivePortalURL
@@ -597,7 +597,7 @@ func (o *Options) captivePortal(ctx context.Context) *bool {
 
 // publicIP asks Options.PublicIPURL (plain-text answer) for this network's public
 // address; empty when not configured or unreachable.
-func (o *Options) publicIP(ctx context.Context) string {
+func (o *engine) publicIP(ctx context.Context) string {
 	if o.PublicIPURL == "" {
 		return ""
 	}

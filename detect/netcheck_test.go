@@ -215,7 +215,7 @@ func TestCaptivePortal(t *testing.T) {
 		n := detecttest.NewNet()
 		n.Route("check.test", 80, srv.Listener.Addr().String())
 		o := Options{Dialer: n, Resolver: n, CaptivePortalURL: "http://check.test/generate_204"}
-		got := o.captivePortal(context.Background())
+		got := o.engine().captivePortal(context.Background())
 		srv.Close()
 		gotS := "nil"
 		if got != nil {
@@ -229,7 +229,7 @@ func TestCaptivePortal(t *testing.T) {
 	n.Drop("check.test", 80)
 	n.Host("check.test")
 	o := Options{Dialer: n, Resolver: n, CaptivePortalURL: "http://check.test/generate_204"}
-	if got := o.captivePortal(context.Background()); got != nil {
+	if got := o.engine().captivePortal(context.Background()); got != nil {
 		t.Errorf("unreachable check = %v, want nil (unknown)", *got)
 	}
 }

@@ -87,7 +87,7 @@ var oauthTable = []oauth.Mechanism{oauth.OAUTHBEARER, oauth.XOAUTH2}
 // loginMechs chooses the login methods for a connection: the bearer-token mechanisms
 // the server offers when the login carries a token (only on a trusted encrypted
 // connection), else the protocol's password methods by chooseFrom.
-func (o *Options) loginMechs(login *Login, table []mechanism, offered []string, secure bool, key ProbeKey) ([]mechanism, *Failure) {
+func (o *engine) loginMechs(login *Login, table []mechanism, offered []string, secure bool, key ProbeKey) ([]mechanism, *Failure) {
 	if login.Token == nil {
 		return chooseFrom(table, offered, secure, o.AllowPlaintext)
 	}
@@ -186,7 +186,7 @@ func oauthID(p *Provider) string {
 
 // oauthHTTPClient talks to issuers the way the engine talks to autoconfig servers:
 // through its dialer (so --dns and tests apply), trusting --ca roots, HTTPS only.
-func (o *Options) oauthHTTPClient() *http.Client {
+func (o *engine) oauthHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -208,7 +208,7 @@ func (o *Options) oauthHTTPClient() *http.Client {
 
 // signIn finds the issuer, the client registration and a token for the run, and
 // records what happened; the token goes into login, never into the report.
-func (o *Options) signIn(ctx context.Context, addr Address, provider *Provider, sources []SourceResult, cands []Candidate, rt *runTrust, login *Login) *OAuthReport {
+func (o *engine) signIn(ctx context.Context, addr Address, provider *Provider, sources []SourceResult, cands []Candidate, rt *runTrust, login *Login) *OAuthReport {
 	s := o.OAuth
 	rep := &OAuthReport{}
 	login.OAuthUser = addr.String()
@@ -271,7 +271,7 @@ func (o *Options) signIn(ctx context.Context, addr Address, provider *Provider, 
 // knowledge base (by domain or MX), the <oAuth2> element of a trusted document (the
 // online ISPDB, the domain's own HTTPS autoconfig), --oauth-issuer, and the
 // openid-configuration a trusted server names when it rejects an empty OAUTHBEARER token.
-func (o *Options) findIssuer(ctx context.Context, addr Address, provider *Provider, sources []SourceResult, cands []Candidate, rt *runTrust) (oauth.Issuer, string, error) {
+func (o *engine) findIssuer(ctx context.Context, addr Address, provider *Provider, sources []SourceResult, cands []Candidate, rt *runTrust) (oauth.Issuer, string, error) {
 	if iss, ok := issuerFromProvider(provider); ok {
 		return iss, "knowledge", nil
 	}
@@ -312,7 +312,7 @@ func (o *Options) findIssuer(ctx context.Context, addr Address, provider *Provid
 // askServerForIssuer asks a trusted IMAP server that offers OAUTHBEARER which issuer it
 // trusts: a login with an empty token is rejected with an RFC 7628 report that may
 // name the issuer's openid-configuration. No credential is sent.
-func (o *Options) askServerForIssuer(ctx context.Context, cands []Candidate, rt *runTrust, addr Address) (*oauth.Failure, error) {
+func (o *engine) askServerForIssuer(ctx context.Context, cands []Candidate, rt *runTrust, addr Address) (*oauth.Failure, error) {
 	tried := map[ProbeKey]bool{}
 	for _, c := range cands {
 		key := ProbeKey{IMAP, trust.Normalize(c.Host), c.Port, c.Security}
@@ -332,7 +332,7 @@ func (o *Options) askServerForIssuer(ctx context.Context, cands []Candidate, rt 
 
 // imapIssuerHint runs the empty-token OAUTHBEARER exchange on one IMAP cell and returns
 // the server's report when it names an https openid-configuration.
-func (o *Options) imapIssuerHint(ctx context.Context, key ProbeKey, addr Address) *oauth.Failure {
+func (o *engine) imapIssuerHint(ctx context.Context, key ProbeKey, addr Address) *oauth.Failure {
 	p := o.startProbe(key, nil)
 	ic, f := o.dialIMAP(ctx, p, key)
 	if f != nil {

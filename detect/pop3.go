@@ -58,11 +58,11 @@ func (c *pop3Conn) close() {
 }
 
 // ProbePOP3 probes one POP3 cell and always returns a complete result.
-func (o *Options) ProbePOP3(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
+func (o *engine) ProbePOP3(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	return o.runProbe(ctx, key, login, o.probePOP3)
 }
 
-func (o *Options) probePOP3(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
+func (o *engine) probePOP3(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
 	pc, f := o.dialPOP3(ctx, p, key)
 	if f != nil {
 		return f
@@ -111,7 +111,7 @@ func pop3Capa(text *textproto.Conn) ([]string, error) {
 
 // dialPOP3 connects, reads the greeting, negotiates TLS (STLS for starttls) and reads
 // the capabilities, after TLS when TLS is used.
-func (o *Options) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop3Conn, *Failure) {
+func (o *engine) dialPOP3(ctx context.Context, p *probeRun, key ProbeKey) (*pop3Conn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
 		return nil, f
@@ -209,7 +209,7 @@ var pop3Clear = []mechanism{
 // what every server supports (a greeting timestamp does not promise working APOP).
 var pop3Secure = []mechanism{pop3Clear[0], pop3Clear[1], pop3Clear[4], pop3Clear[5], pop3Clear[2], pop3Clear[3]}
 
-func (o *Options) pop3Login(ctx context.Context, p *probeRun, pc *pop3Conn, key ProbeKey, login *Login) *Failure {
+func (o *engine) pop3Login(ctx context.Context, p *probeRun, pc *pop3Conn, key ProbeKey, login *Login) *Failure {
 	table := pop3Clear
 	if pc.secure {
 		table = pop3Secure
@@ -317,7 +317,7 @@ func (d connDialer) Dial(_, _ string) (net.Conn, error) {
 }
 
 // loginPOP3 connects and logs in as username; the caller stops the connection.
-func (o *Options) loginPOP3(ctx context.Context, p *probeRun, key ProbeKey, login *Login, username string) (*pop3Conn, error) {
+func (o *engine) loginPOP3(ctx context.Context, p *probeRun, key ProbeKey, login *Login, username string) (*pop3Conn, error) {
 	pc, f := o.dialPOP3(ctx, p, key)
 	if f != nil {
 		return nil, f
@@ -334,7 +334,7 @@ func (o *Options) loginPOP3(ctx context.Context, p *probeRun, key ProbeKey, logi
 const maxPOP3Scan = 50
 
 // findPOP3 logs in and looks at the headers of the newest messages for messageID.
-func (o *Options) findPOP3(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
+func (o *engine) findPOP3(ctx context.Context, key ProbeKey, login *Login, username, messageID string) (bool, error) {
 	p := o.startProbe(key, login)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()

@@ -12,7 +12,7 @@ import (
 
 // probeRun is the bookkeeping shared by the SMTP, IMAP and POP3 probes.
 type probeRun struct {
-	o     *Options
+	o     *engine
 	res   ProbeResult
 	tr    *Transcript
 	start time.Time
@@ -38,7 +38,7 @@ type probeClock struct {
 
 // withBudget returns the probe's context, cancelled with cause context.DeadlineExceeded
 // when the budget is spent, its clock, and the function that releases both.
-func (o *Options) withBudget(parent context.Context) (context.Context, *probeClock, func()) {
+func (o *engine) withBudget(parent context.Context) (context.Context, *probeClock, func()) {
 	ctx, cancel := context.WithCancelCause(parent)
 	c := &probeClock{remaining: o.timeout(), since: time.Now()}
 	c.timer = time.AfterFunc(c.remaining, func() { cancel(context.DeadlineExceeded) })
@@ -72,7 +72,7 @@ func (c *probeClock) resume() {
 
 // startProbe begins the record of one probe; the login's credentials are only used to
 // scrub the transcript.
-func (o *Options) startProbe(key ProbeKey, login *Login) *probeRun {
+func (o *engine) startProbe(key ProbeKey, login *Login) *probeRun {
 	return &probeRun{
 		o: o,
 		res: ProbeResult{
@@ -117,7 +117,7 @@ func (p *probeRun) finish(f *Failure) ProbeResult {
 
 // runProbe runs one protocol's probe of a cell within its time budget and completes
 // the result, whatever happened.
-func (o *Options) runProbe(ctx context.Context, key ProbeKey, login *Login,
+func (o *engine) runProbe(ctx context.Context, key ProbeKey, login *Login,
 	probe func(context.Context, *probeRun, ProbeKey, *Login) *Failure) ProbeResult {
 	p := o.startProbe(key, login)
 	ctx, clock, release := o.withBudget(ctx)

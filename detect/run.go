@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/mailsetup/mailsetup/detect/trust"
 )
 
 // maxHostsPerProtocol caps how many candidate hosts of one protocol get the full matrix.
@@ -30,19 +28,12 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := &opts
+	o := opts.engine()
 	o.acceptDomain = addr.Domain
-	if o.Username != "" && !ValidUsername(o.Username) {
-		return nil, fmt.Errorf("%w: the user name %q is empty, too long or contains control characters", ErrBadOption, o.Username)
+	if err := o.checkOptions(); err != nil {
+		return nil, err
 	}
-	for _, h := range o.TrustHosts {
-		if !trust.IsHostName(h) {
-			return nil, fmt.Errorf("%w: %q is not a server name (an IP address or a single word cannot be trusted)", ErrBadOption, h)
-		}
-	}
-	if o.sessions == nil {
-		o.sessions = tls.NewLRUClientSessionCache(64)
-	}
+	o.sessions = tls.NewLRUClientSessionCache(64)
 	if !o.noHostCache {
 		o.Resolver = newHostCache(ctx, o.resolver(), o.timeout()) // the default dialer resolves through it too
 	}
@@ -114,7 +105,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	} else if provider != nil {
 		rep.OAuth.Needed = oauthNeeded(provider, rep.Probes) && !rep.OAuth.SignedIn
 	}
-	rep.Warnings = warnings(rep, provider, o)
+	rep.Warnings = warnings(rep, provider, &o.Options)
 
 	if o.SendTest {
 		o.progress(Event{Stage: StageSendTest})
@@ -133,7 +124,7 @@ func unknownNetwork(why string) Network {
 }
 
 // network runs the network check the options ask for.
-func (o *Options) network(ctx context.Context, targets []string) Network {
+func (o *engine) network(ctx context.Context, targets []string) Network {
 	switch {
 	case o.Network != nil:
 		return o.Network(ctx)
@@ -181,7 +172,7 @@ var MatrixModes = []Security{SecurityTLS, SecurityStartTLS, SecurityNone}
 // protocol (trusted hosts first, see trustedFirst), every standard port and mode, then at
 // most maxExtraPorts non-standard ports per host that a source named, and at most
 // maxCells in all (so extra ports can never push a standard cell out).
-func (o *Options) matrix(cands []Candidate) []cell {
+func (o *engine) matrix(cands []Candidate) []cell {
 	seen := map[ProbeKey]bool{}
 	var out []cell
 	add := func(k ProbeKey, src string) {
@@ -234,7 +225,7 @@ func (o *Options) matrix(cands []Candidate) []cell {
 	return out
 }
 
-func (o *Options) wants(p Protocol) bool {
+func (o *engine) wants(p Protocol) bool {
 	if len(o.Only) == 0 {
 		return true
 	}
@@ -277,7 +268,7 @@ func outgoingHosts(cands []Candidate) []string {
 
 // login builds the login variants: the override alone, else the provider's format, the
 // user names that trusted sources proposed, the full address and the local part.
-func (o *Options) login(addr Address, cands []Candidate, p *Provider, rt *runTrust) *Login {
+func (o *engine) login(addr Address, cands []Candidate, p *Provider, rt *runTrust) *Login {
 	l := &Login{Password: o.Password, From: addr.String(), Gate: NewLoginGate()}
 	if o.Username != "" {
 		l.Usernames = []string{o.Username}
@@ -327,7 +318,7 @@ func explainPlainPorts(probes []ProbeResult) []int {
 // popBeforeSMTP asks again, after a POP3 login, the servers that offered no login and
 // refused to relay: a server that accepts now relays only after POP3 ("POP before SMTP").
 // It runs only when no outgoing setting works otherwise.
-func (o *Options) popBeforeSMTP(ctx context.Context, probes []ProbeResult, login *Login) {
+func (o *engine) popBeforeSMTP(ctx context.Context, probes []ProbeResult, login *Login) {
 	var pop *ProbeResult
 	var rejected []int
 	for i := range probes {
@@ -400,7 +391,7 @@ func (g *cancelGroup) cancel(cause error) {
 
 // probeAll runs every cell with bounded concurrency (overall and per host) and returns
 // the results in matrix order.
-func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port25 *cancelGroup, rt *runTrust) []ProbeResult {
+func (o *engine) probeAll(ctx context.Context, cells []cell, login *Login, port25 *cancelGroup, rt *runTrust) []ProbeResult {
 	results := make([]ProbeResult, len(cells))
 	sem := make(chan struct{}, o.concurrency())
 	hostSem := map[string]chan struct{}{}
@@ -469,7 +460,7 @@ func (o *Options) probeAll(ctx context.Context, cells []cell, login *Login, port
 
 // runCell probes one cell on a connection of its own once a slot is free. A STARTTLS
 // cell with a clear-text sibling shares what it saw before TLS, or how it failed first.
-func (o *Options) runCell(ctx context.Context, key ProbeKey, login *Login, share *plainShare, sem, host chan struct{}) ProbeResult {
+func (o *engine) runCell(ctx context.Context, key ProbeKey, login *Login, share *plainShare, sem, host chan struct{}) ProbeResult {
 	if key.Security != SecurityStartTLS {
 		share = nil
 	}
@@ -489,7 +480,7 @@ func (o *Options) runCell(ctx context.Context, key ProbeKey, login *Login, share
 
 // plainShares pairs each IMAP and POP3 port's STARTTLS cell with its clear-text cell,
 // unless sharing is off. Both cells of a pair get the same share.
-func (o *Options) plainShares(cells []cell) []*plainShare {
+func (o *engine) plainShares(cells []cell) []*plainShare {
 	out := make([]*plainShare, len(cells))
 	if o.noPlainShare {
 		return out
@@ -527,7 +518,7 @@ func acquire(ctx context.Context, sem, host chan struct{}) bool {
 	}
 }
 
-func (o *Options) probeOne(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
+func (o *engine) probeOne(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	switch key.Protocol {
 	case SMTP:
 		return o.ProbeSMTP(ctx, key, login)

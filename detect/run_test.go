@@ -299,7 +299,7 @@ func TestSendTestPollsOneSession(t *testing.T) {
 		Incoming: &Setting{Protocol: IMAP, Host: testHost, Port: 993, Security: SecurityTLS, Username: testUser, Verified: true},
 	}
 	addr, _ := ParseAddress(testUser)
-	res := opts.sendTest(context.Background(), addr, rec, login)
+	res := opts.engine().sendTest(context.Background(), addr, rec, login)
 	if !res.Found || res.RoundTrip < 2500 {
 		t.Fatalf("send test %+v", res)
 	}

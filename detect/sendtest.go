@@ -16,7 +16,7 @@ const sendTestWait = 60 * time.Second
 
 // sendTest sends a short message from the address to itself through the recommended
 // outgoing server and looks for it by Message-ID through the recommended incoming one.
-func (o *Options) sendTest(ctx context.Context, addr Address, rec Recommendation, login *Login) *SendTestResult {
+func (o *engine) sendTest(ctx context.Context, addr Address, rec Recommendation, login *Login) *SendTestResult {
 	res := &SendTestResult{}
 	out, in := rec.Outgoing, rec.Incoming
 	switch {
@@ -74,7 +74,7 @@ func (o *Options) sendTest(ctx context.Context, addr Address, rec Recommendation
 // never sees mail that arrives after its login (RFC 1939 locks the maildrop), so POP3
 // logs in again, at growing intervals (1, 2, 4, 8 … s: six logins in a minute).
 type mailboxLooker struct {
-	o        *Options
+	o        *engine
 	ctx      context.Context
 	key      ProbeKey
 	login    *Login
@@ -82,7 +82,7 @@ type mailboxLooker struct {
 	inbox    *imapInbox
 }
 
-func (o *Options) mailboxLooker(ctx context.Context, key ProbeKey, login *Login, username string) *mailboxLooker {
+func (o *engine) mailboxLooker(ctx context.Context, key ProbeKey, login *Login, username string) *mailboxLooker {
 	return &mailboxLooker{o: o, ctx: ctx, key: key, login: login, username: username}
 }
 

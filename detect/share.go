@@ -84,7 +84,7 @@ func (p *probeRun) sharePre(mechs []string) {
 
 // fromSibling completes a clear-text cell from its STARTTLS sibling when it can: it
 // waits for what the sibling saw before TLS; ok is false when the cell must connect itself.
-func (o *Options) fromSibling(ctx context.Context, share *plainShare, key ProbeKey, login *Login) (ProbeResult, bool) {
+func (o *engine) fromSibling(ctx context.Context, share *plainShare, key ProbeKey, login *Login) (ProbeResult, bool) {
 	if share == nil || key.Security != SecurityNone {
 		return ProbeResult{}, false
 	}
@@ -101,7 +101,7 @@ func (o *Options) fromSibling(ctx context.Context, share *plainShare, key ProbeK
 
 // plainNeedsConn decides whether the clear-text cell must open its own connection, or
 // else what its outcome is (nil: reachable, login not tested in clear text).
-func (o *Options) plainNeedsConn(key ProbeKey, obs *plainObs, login *Login) (bool, *Failure) {
+func (o *engine) plainNeedsConn(key ProbeKey, obs *plainObs, login *Login) (bool, *Failure) {
 	if !login.hasPassword() {
 		return false, nil
 	}
@@ -125,7 +125,7 @@ const sharedNote = "the STARTTLS check of this port had this conversation before
 
 // derivePlain completes the clear-text cell from its STARTTLS sibling's observation; ok
 // is false when the cell must connect itself.
-func (o *Options) derivePlain(key ProbeKey, login *Login, obs *plainObs) (ProbeResult, bool) {
+func (o *engine) derivePlain(key ProbeKey, login *Login, obs *plainObs) (ProbeResult, bool) {
 	if obs.failed != nil {
 		r := *obs.failed
 		r.Security = SecurityNone

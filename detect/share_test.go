@@ -86,7 +86,7 @@ func TestPlainCellShares(t *testing.T) {
 			for i, share := range []bool{true, false} {
 				e := newTestEnv(t)
 				port := tc.srv(t, e)
-				o := e.opts
+				o := e.opts.engine()
 				o.AllowPlaintext, o.noPlainShare = tc.plaintext, !share
 				cells := []cell{{key: ProbeKey{tc.proto, testHost, port, SecurityStartTLS}}, {key: ProbeKey{tc.proto, testHost, port, SecurityNone}}}
 				login := testLogin(tc.pass)

@@ -41,11 +41,11 @@ func (c *smtpConn) close() {
 }
 
 // ProbeSMTP probes one cell (host, port, security) and always returns a complete result.
-func (o *Options) ProbeSMTP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
+func (o *engine) ProbeSMTP(ctx context.Context, key ProbeKey, login *Login) ProbeResult {
 	return o.runProbe(ctx, key, login, o.probeSMTP)
 }
 
-func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
+func (o *engine) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, login *Login) *Failure {
 	sc, f := o.dialSMTP(ctx, p, key)
 	if f != nil {
 		return f
@@ -68,7 +68,7 @@ func (o *Options) probeSMTP(ctx context.Context, p *probeRun, key ProbeKey, logi
 
 // dialSMTP connects, negotiates TLS as the cell asks, reads the banner and hands the
 // connection to go-smtp. The banner is read here because go-smtp hides it.
-func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smtpConn, *Failure) {
+func (o *engine) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smtpConn, *Failure) {
 	cc, wrap, f := o.openCell(ctx, p, key)
 	if f != nil {
 		return nil, f
@@ -127,7 +127,7 @@ func (o *Options) dialSMTP(ctx context.Context, p *probeRun, key ProbeKey) (*smt
 }
 
 // tlsStep runs the TLS handshake and records version and certificate.
-func (o *Options) tlsStep(ctx context.Context, p *probeRun, raw net.Conn, host, step string) (net.Conn, *Failure) {
+func (o *engine) tlsStep(ctx context.Context, p *probeRun, raw net.Conn, host, step string) (net.Conn, *Failure) {
 	tc, ver, cert, f := o.handshake(ctx, raw, host, step)
 	p.res.TLSVersion, p.res.Cert = ver, cert
 	if ver != "" {
@@ -357,7 +357,7 @@ func chooseFrom(table []mechanism, offered []string, secure, allowPlaintext bool
 }
 
 // smtpLogin tries the user name variants with the best mechanisms, within the gate's cap.
-func (o *Options) smtpLogin(ctx context.Context, p *probeRun, c *smtp.Client, key ProbeKey, login *Login, offered []string, secure bool) *Failure {
+func (o *engine) smtpLogin(ctx context.Context, p *probeRun, c *smtp.Client, key ProbeKey, login *Login, offered []string, secure bool) *Failure {
 	mechs, f := o.loginMechs(login, mechanisms, offered, secure, key)
 	if f != nil {
 		return f
@@ -398,7 +398,7 @@ func (p *probeRun) tryMechanisms(key ProbeKey, mechs []mechanism, login *Login, 
 // loginLoop runs attempt for each user name variant under the login gate: it stops at
 // the first success, counts rejected credentials, and never exceeds the per-server cap.
 // attempt returns the mechanism it used and nil, or a failure.
-func (o *Options) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, login *Login, attempt func(user string) (string, *Failure)) *Failure {
+func (o *engine) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, login *Login, attempt func(user string) (string, *Failure)) *Failure {
 	gate := login.Gate
 	if gate == nil {
 		gate = NewLoginGate()
@@ -453,7 +453,7 @@ func (o *Options) loginLoop(ctx context.Context, p *probeRun, key ProbeKey, logi
 }
 
 // SendMessage sends msg from login.From to rcpt through the cell, logging in as username.
-func (o *Options) SendMessage(ctx context.Context, key ProbeKey, login *Login, username, rcpt string, msg []byte) error {
+func (o *engine) SendMessage(ctx context.Context, key ProbeKey, login *Login, username, rcpt string, msg []byte) error {
 	p := o.startProbe(key, login)
 	ctx, cancel := context.WithTimeout(ctx, o.timeout())
 	defer cancel()

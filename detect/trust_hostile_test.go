@@ -612,7 +612,7 @@ func TestAcceptedCertificateIsBoundToItsServer(t *testing.T) {
 		{[]string{fp}, "example.test", testHost, true},
 		{[]string{fp}, "example.test", "smtp.other.test", false},
 	} {
-		o := e.opts
+		o := e.opts.engine()
 		o.AcceptFingerprints, o.acceptDomain = tc.accept, tc.domain
 		r := o.ProbeSMTP(context.Background(), ProbeKey{SMTP, tc.host, 465, SecurityTLS}, testLogin(testPass))
 		if r.Verified != tc.want {
@@ -634,8 +634,7 @@ func TestMatrixCaps(t *testing.T) {
 			}
 		}
 	}
-	var o Options
-	cells := o.matrix(cands)
+	cells := Options{}.engine().matrix(cands)
 	if len(cells) > maxCells {
 		t.Fatalf("%d cells, cap %d", len(cells), maxCells)
 	}

@@ -32,7 +32,7 @@ func (t *runTrust) trusted(host string) bool {
 
 // decideTrust decides, for every server the sources named, whether it may receive a
 // login, and returns the decisions as the report shows them (sorted by host).
-func (o *Options) decideTrust(addr Address, cands []Candidate, provider *Provider) (*runTrust, []HostTrust) {
+func (o *engine) decideTrust(addr Address, cands []Candidate, provider *Provider) (*runTrust, []HostTrust) {
 	pol := trust.Policy{Domain: addr.Domain, UserHosts: o.TrustHosts}
 	if o.Providers.ByDomain(addr.Domain) != nil {
 		pol.KnownProvider = true
@@ -151,7 +151,7 @@ func markEncrypted(m map[string]bool, proto Protocol, host string) {
 // done. No cell ever logs in without encryption on a server that offers it; on one that
 // does not, every mechanism (challenge-response too) needs the user's consent, and only
 // then is the cell probed again with the password.
-func (o *Options) clearTextLogins(ctx context.Context, probes []ProbeResult, login *Login, rt *runTrust) {
+func (o *engine) clearTextLogins(ctx context.Context, probes []ProbeResult, login *Login, rt *runTrust) {
 	if !login.hasPassword() {
 		return
 	}

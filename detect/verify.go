@@ -39,7 +39,11 @@ const sharedMatrixNote = "-- checked once for every address of this domain, with
 // a difference of this address (one works). The result is a complete report for
 // address; the cells it did not log in to say so in their transcript. It returns an
 // error only for bad input (ErrBadAddress, ErrBadOption) and ErrNotShared.
-func (o Options) VerifyLogin(ctx context.Context, address string, base *Report) (*Report, error) {
+func (opts Options) VerifyLogin(ctx context.Context, address string, base *Report) (*Report, error) {
+	return opts.engine().verifyLogin(ctx, address, base)
+}
+
+func (o *engine) verifyLogin(ctx context.Context, address string, base *Report) (*Report, error) {
 	addr, err := ParseAddress(address)
 	if err != nil {
 		return nil, err
@@ -56,9 +60,7 @@ func (o Options) VerifyLogin(ctx context.Context, address string, base *Report) 
 	}
 	start := time.Now()
 	o.acceptDomain = addr.Domain
-	if o.sessions == nil {
-		o.sessions = tls.NewLRUClientSessionCache(8)
-	}
+	o.sessions = tls.NewLRUClientSessionCache(8)
 	var provider *Provider
 	if base.Provider != nil {
 		if provider = o.Providers.byID(base.Provider.ID); provider == nil {
@@ -127,14 +129,14 @@ func (o Options) VerifyLogin(ctx context.Context, address string, base *Report) 
 		rep.FailedLogins = nil
 	}
 	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login, login.hasPassword(), encryptedServers(rep.Probes, rt))
-	rep.Warnings = warnings(rep, provider, &o)
+	rep.Warnings = warnings(rep, provider, &o.Options)
 	rep.Meta.ElapsedMS = time.Since(start).Milliseconds()
 	o.progress(Event{Stage: StageDone})
 	return rep, nil
 }
 
-// checkOptions refuses the options Run refuses.
-func (o *Options) checkOptions() error {
+// checkOptions refuses options no run can use (Run and VerifyLogin).
+func (o *engine) checkOptions() error {
 	if o.Username != "" && !ValidUsername(o.Username) {
 		return fmt.Errorf("%w: the user name %q is empty, too long or contains control characters", ErrBadOption, o.Username)
 	}
@@ -151,7 +153,7 @@ func (o *Options) checkOptions() error {
 // not refused these credentials yet (another port of a server that refused them judges
 // the same password the same way). probes is the shared matrix, base the same cells as
 // the other address saw them. It returns the results of the logins it made.
-func (o *Options) verifyDirection(ctx context.Context, list []Setting, probes, base []ProbeResult, login *Login,
+func (o *engine) verifyDirection(ctx context.Context, list []Setting, probes, base []ProbeResult, login *Login,
 	from, addr Address, rt *runTrust, encrypted map[string]bool) []ProbeResult {
 	var out []ProbeResult
 	refused := map[string]bool{}
