@@ -2,8 +2,10 @@ package gui
 
 import (
 	"strings"
+	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -44,3 +46,12 @@ func textsOf(o fyne.CanvasObject) string {
 }
 
 func allText(u *UI) string { return textsOf(u.win.Content()) }
+
+// newApp is a test app that speaks English whatever the machine's language, as the
+// tests that read English words expect; the language tests choose their own.
+func newApp(t *testing.T) fyne.App {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Preferences().SetString(prefLanguage, "en")
+	return a
+}
