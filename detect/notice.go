@@ -119,21 +119,21 @@ func providerSentences(id, name string, n ProviderNotes) sentences {
 		w.add(n.EnableInWeb, NoticeEnableInWeb, "provider", name, "provider_id", id, "text", n.EnableInWeb)
 	}
 	if n.MaxMessageMB > 0 {
-		w.add(fmt.Sprintf("%s accepts messages up to %d MB.", name, n.MaxMessageMB), NoticeMaxMessage, "provider", name, "count", strconv.Itoa(n.MaxMessageMB))
+		w.add(fmt.Sprintf("%s accepts messages up to %s MB.", name, thousands(n.MaxMessageMB)), NoticeMaxMessage, "provider", name, "count", strconv.Itoa(n.MaxMessageMB))
 	}
 	if n.MaxRecipients > 0 {
-		w.add(fmt.Sprintf("%s allows at most %d recipients per message.", name, n.MaxRecipients), NoticeMaxRecipients, "provider", name, "count", strconv.Itoa(n.MaxRecipients))
+		w.add(fmt.Sprintf("%s allows at most %s recipients per message.", name, thousands(n.MaxRecipients)), NoticeMaxRecipients, "provider", name, "count", strconv.Itoa(n.MaxRecipients))
 	}
 	switch hour, day := strconv.Itoa(n.SendPerHour), strconv.Itoa(n.SendPerDay); {
 	case n.SendPerHour > 0 && n.SendPerDay > 0:
-		w.add(fmt.Sprintf("%s limits sending to about %d per hour, %d per day.", name, n.SendPerHour, n.SendPerDay), NoticeSendPerHourDay, "provider", name, "hour", hour, "day", day)
+		w.add(fmt.Sprintf("%s limits sending to about %s per hour, %s per day.", name, thousands(n.SendPerHour), thousands(n.SendPerDay)), NoticeSendPerHourDay, "provider", name, "hour", hour, "day", day)
 	case n.SendPerHour > 0:
-		w.add(fmt.Sprintf("%s limits sending to about %d per hour.", name, n.SendPerHour), NoticeSendPerHour, "provider", name, "count", hour)
+		w.add(fmt.Sprintf("%s limits sending to about %s per hour.", name, thousands(n.SendPerHour)), NoticeSendPerHour, "provider", name, "count", hour)
 	case n.SendPerDay > 0:
-		w.add(fmt.Sprintf("%s limits sending to about %d per day.", name, n.SendPerDay), NoticeSendPerDay, "provider", name, "count", day)
+		w.add(fmt.Sprintf("%s limits sending to about %s per day.", name, thousands(n.SendPerDay)), NoticeSendPerDay, "provider", name, "count", day)
 	}
 	if n.MaxConnections > 0 {
-		w.add(fmt.Sprintf("%s allows %d simultaneous connections.", name, n.MaxConnections), NoticeMaxConnections, "provider", name, "count", strconv.Itoa(n.MaxConnections))
+		w.add(fmt.Sprintf("%s allows %s simultaneous connections.", name, thousands(n.MaxConnections)), NoticeMaxConnections, "provider", name, "count", strconv.Itoa(n.MaxConnections))
 	}
 	if len(n.BlockedExt) > 0 {
 		ext := strings.Join(n.BlockedExt, " ")
@@ -143,4 +143,17 @@ func providerSentences(id, name string, n ProviderNotes) sentences {
 		w.add(o, NoticeProviderOther, "provider", name, "provider_id", id, "index", strconv.Itoa(i), "text", o)
 	}
 	return w
+}
+
+// thousands writes a quantity the English way, with a comma every three digits (10,000),
+// as the i18n catalog's English does.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	if n < 0 {
+		return "-" + thousands(-n)
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

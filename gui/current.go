@@ -365,17 +365,30 @@ func roleTitle(tr *i18n.Lang, r current.Role) string {
 // Sentence when the verdict has none).
 func verdictText(tr *i18n.Lang, p current.Part) string {
 	v := p.Verdict
+	port, other := v.Notice.Args["port"], v.Notice.Args["other_port"]
 	switch v.Notice.Key {
-	case "verdict_works", "verdict_relay", "verdict_pop_before_smtp", "verdict_reachable", "verdict_intercepted":
-		return tr.T("current." + string(v.Notice.Key))
+	case "verdict_works":
+		return tr.T("current.verdict_works")
+	case "verdict_relay":
+		return tr.T("current.verdict_relay")
+	case "verdict_pop_before_smtp":
+		return tr.T("current.verdict_pop_before_smtp")
+	case "verdict_reachable":
+		return tr.T("current.verdict_reachable")
+	case "verdict_intercepted":
+		return tr.T("current.verdict_intercepted")
 	case "verdict_unproven":
 		return tr.T("current.verdict_unproven", "explanation", tr.KindWords(v.Kind).Explanation)
-	case "verdict_port25_blocked", "verdict_port_blocked":
-		key := "current." + string(v.Notice.Key)
-		if v.Notice.Args["other_port"] != "" {
-			key += "_elsewhere"
+	case "verdict_port25_blocked":
+		if other != "" {
+			return tr.T("current.verdict_port25_blocked_elsewhere", "other_port", other)
 		}
-		return tr.T(key, "port", v.Notice.Args["port"], "other_port", v.Notice.Args["other_port"])
+		return tr.T("current.verdict_port25_blocked")
+	case "verdict_port_blocked":
+		if other != "" {
+			return tr.T("current.verdict_port_blocked_elsewhere", "port", port, "other_port", other)
+		}
+		return tr.T("current.verdict_port_blocked", "port", port)
 	case "verdict_fails":
 		d := tr.Diagnosis(p.Probe.Diagnosis)
 		if p.Probe.Diagnosis == nil {
@@ -540,14 +553,16 @@ func changeText(tr *i18n.Lang, c current.Change) string {
 	if len(parts) > 1 {
 		list = strings.Join(parts[:len(parts)-1], tr.T("change.list_separator")) + tr.T("change.list_last") + parts[len(parts)-1]
 	}
-	key := "change.sentence"
-	if len(c.Fields) == 1 && c.Fields[0] == clients.FieldPort {
-		key = "change.sentence_keep"
+	keep := len(c.Fields) == 1 && c.Fields[0] == clients.FieldPort
+	switch {
+	case keep && c.Verified:
+		return tr.T("change.sentence_keep", "changes", list, "security", tr.Security(c.To.Security))
+	case keep:
+		return tr.T("change.sentence_keep_unverified", "changes", list, "security", tr.Security(c.To.Security))
+	case c.Verified:
+		return tr.T("change.sentence", "changes", list)
 	}
-	if !c.Verified {
-		key += "_unverified"
-	}
-	return tr.T(key, "changes", list, "security", tr.Security(c.To.Security))
+	return tr.T("change.sentence_unverified", "changes", list)
 }
 
 // fixRow is the fix button: in place for a Thunderbird profile (with confirmation and

@@ -321,11 +321,11 @@ func failureExamples(rep *detect.Report) []detect.ProbeResult {
 }
 
 func settingLine(tr *i18n.Lang, s detect.Setting) string {
-	key := "result.alternative"
+	proto := strings.ToUpper(string(s.Protocol))
 	if s.Verified {
-		key = "result.alternative_verified"
+		return tr.T("result.alternative_verified", "protocol", proto, "host", s.Host, "port", s.Port, "security", tr.Security(s.Security))
 	}
-	return tr.T(key, "protocol", strings.ToUpper(string(s.Protocol)), "host", s.Host, "port", s.Port, "security", tr.Security(s.Security))
+	return tr.T("result.alternative", "protocol", proto, "host", s.Host, "port", s.Port, "security", tr.Security(s.Security))
 }
 
 // settingsText is the copy-all text: every field of both settings, never the password.

@@ -76,6 +76,9 @@ func (l *Lang) Notice(n detect.Notice) string {
 	}
 	args := make([]any, 0, 2*len(a))
 	for k, v := range a {
+		if n, err := strconv.Atoi(v); err == nil && (k == "hour" || k == "day") {
+			v = l.Int(n) // quantities, written the language's way (ports and codes stay as they are)
+		}
 		args = append(args, k, v)
 	}
 	if c, ok := a["count"]; ok {
