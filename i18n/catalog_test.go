@@ -464,9 +464,9 @@ func TestMatch(t *testing.T) {
 func TestNumbersPerLanguage(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
-		code          string
-		n             int
-		x             float64
+		code         string
+		n            int
+		x            float64
 		wantN, wantX string
 	}{
 		{"en", 12000, 0.34, "12,000", "0.3"},
