@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -143,7 +144,7 @@ func (u *UI) showChecking(req request) *checkingScreen {
 	u.check = s
 	_ = s.progress.Set(u.t("checking.looking", "domain", domainOf(req.address)))
 
-	grid := container.NewGridWithColumns(len(matrixCols) + 1)
+	grid := container.New(&matrixLayout{cols: len(matrixCols) + 1})
 	grid.Add(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{}))
 	for _, c := range matrixCols {
 		grid.Add(widget.NewLabelWithStyle(u.tr.Security(c), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
@@ -178,8 +179,9 @@ func (u *UI) showChecking(req request) *checkingScreen {
 	legend.Wrapping = fyne.TextWrapWord
 	legend.Importance = widget.LowImportance
 	body := container.NewHSplit(container.NewVScroll(container.NewVBox(grid, legend)), container.NewVScroll(side))
-	body.SetOffset(0.66)
-	u.setContent("checking", container.NewBorder(top, nil, nil, nil, body))
+	body.SetOffset(0.7)
+	// The top comes first among the objects, so Tab reaches Cancel before the matrix.
+	u.setContent("checking", container.New(layout.NewBorderLayout(top, nil, nil, nil), top, body))
 	return s
 }
 
@@ -464,4 +466,54 @@ func showResults(u *UI, title string, rs []detect.ProbeResult) {
 	scroll := container.NewVScroll(box)
 	scroll.SetMinSize(fyne.NewSize(640, 420))
 	dialog.ShowCustom(title, tr.T("common.close"), scroll, u.win)
+}
+
+// matrixLayout lays out the matrix: the first column (the row names) as wide as its
+// widest name, the cell columns sharing the rest equally, so long cell words in any
+// language get all the room the window has.
+type matrixLayout struct{ cols int }
+
+func (l *matrixLayout) sizes(objects []fyne.CanvasObject) (first, cell float32, rows []float32) {
+	for i, o := range objects {
+		m := o.MinSize()
+		if i%l.cols == 0 {
+			first = max(first, m.Width)
+			rows = append(rows, 0)
+		} else {
+			cell = max(cell, m.Width)
+		}
+		rows[len(rows)-1] = max(rows[len(rows)-1], m.Height)
+	}
+	return first, cell, rows
+}
+
+// MinSize is the widest row name, the widest cell times the cell columns, and the rows.
+func (l *matrixLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	first, cell, rows := l.sizes(objects)
+	pad := theme.Padding()
+	h := float32(0)
+	for _, r := range rows {
+		h += r + pad
+	}
+	return fyne.NewSize(first+float32(l.cols-1)*(cell+pad), max(0, h-pad))
+}
+
+// Layout places the objects row by row.
+func (l *matrixLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	first, _, rows := l.sizes(objects)
+	pad := theme.Padding()
+	cell := (size.Width - first - float32(l.cols-1)*pad) / float32(l.cols-1)
+	y := float32(0)
+	for i, o := range objects {
+		row, col := i/l.cols, i%l.cols
+		if col == 0 && row > 0 {
+			y += rows[row-1] + pad
+		}
+		x, w := float32(0), first
+		if col > 0 {
+			x, w = first+pad+float32(col-1)*(cell+pad), cell
+		}
+		o.Move(fyne.NewPos(x, y))
+		o.Resize(fyne.NewSize(w, rows[row]))
+	}
 }

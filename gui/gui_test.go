@@ -50,7 +50,14 @@ func TestValidateAddress(t *testing.T) {
 // synchronously so the whole flow happens inside the tap.
 func newTestUI(t *testing.T) (*UI, *detecttest.World) {
 	t.Helper()
+	return newTestUIIn(t, "en")
+}
+
+// newTestUIIn is newTestUI speaking the language code.
+func newTestUIIn(t *testing.T, code string) (*UI, *detecttest.World) {
+	t.Helper()
 	a := newApp(t)
+	a.Preferences().SetString(prefLanguage, code)
 	w := detecttest.StartWorld(t, "demo.test", user, pass)
 	u := New(a, Config{
 		Base:       detect.Options{Dialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert}, SkipNetwork: true, Timeout: 3 * time.Second},

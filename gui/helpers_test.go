@@ -20,6 +20,14 @@ func textsOf(o fyne.CanvasObject) string {
 			b.WriteString(w.Text + "\n")
 		case *widget.Button:
 			b.WriteString(w.Text + "\n")
+		case *widget.Check:
+			b.WriteString(w.Text + "\n")
+		case *widget.RadioGroup:
+			b.WriteString(strings.Join(w.Options, "\n") + "\n")
+		case *widget.Select:
+			b.WriteString(w.Selected + "\n" + strings.Join(w.Options, "\n") + "\n")
+		case *widget.Entry:
+			b.WriteString(w.PlaceHolder + "\n")
 		case *widget.Card:
 			b.WriteString(w.Title + "\n")
 			if w.Content != nil {
