@@ -136,8 +136,9 @@ func writeText(a Account, w io.Writer) error {
 	b.WriteString(l.T("text.title", "address", a.Address) + "\n")
 	labels := []string{l.T("field.server"), l.T("field.port"), l.T("field.security"), l.T("field.username"), l.T("field.login"), l.T("text.status")}
 	width := 0
-	for _, x := range labels {
-		width = max(width, utf8.RuneCountInString(x)+1)
+	for i, x := range labels {
+		labels[i] = l.T("text.label", "label", x) // "Server:" — French writes "Serveur :"
+		width = max(width, utf8.RuneCountInString(labels[i]))
 	}
 	for _, x := range []struct {
 		label string
@@ -149,8 +150,7 @@ func writeText(a Account, w io.Writer) error {
 		}
 		b.WriteString("\n" + x.label + "\n")
 		for i, v := range []string{x.s.Host, strconv.Itoa(x.s.Port), l.Security(x.s.Security), x.s.Username, authText(l, x.s), proven} {
-			label := labels[i] + ":"
-			b.WriteString("  " + label + strings.Repeat(" ", width+1-utf8.RuneCountInString(label)) + v + "\n")
+			b.WriteString("  " + labels[i] + strings.Repeat(" ", width+1-utf8.RuneCountInString(labels[i])) + v + "\n")
 		}
 	}
 	if notes := noteLines(a, l); len(notes) > 0 {
