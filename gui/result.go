@@ -109,7 +109,7 @@ func (u *UI) showResult(rep *detect.Report) {
 		box.Add(widget.NewLabelWithStyle(u.t("result.set_up"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		box.Add(s.exportRow(u, rep))
 	}
-	box.Add(container.NewGridWithColumns(3, s.copyAll, details, again))
+	box.Add(container.NewHBox(s.copyAll, details, again))
 	u.setContent("result", container.NewPadded(container.NewVScroll(box)))
 	// Nothing works, but a server we may not vouch for answered: ask at once.
 	if len(untrusted) > 0 && (rec.Outgoing == nil || rec.Incoming == nil) && rep.Meta.PasswordUsed {
