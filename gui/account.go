@@ -122,6 +122,13 @@ func (u *UI) languageSelect() *widget.Select {
 		names = append(names, l.Name)
 	}
 	sel := widget.NewSelect(names, nil)
+	// A Select is as wide as its placeholder and cuts a longer choice short; the
+	// placeholder (never shown: a choice is always made) is the longest name.
+	for _, n := range names {
+		if fyne.MeasureText(n, theme.TextSize(), fyne.TextStyle{}).Width > fyne.MeasureText(sel.PlaceHolder, theme.TextSize(), fyne.TextStyle{}).Width {
+			sel.PlaceHolder = n
+		}
+	}
 	chosen := u.app.Preferences().String(prefLanguage)
 	sel.SetSelectedIndex(0)
 	for i, l := range i18n.Languages {

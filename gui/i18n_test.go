@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mailsetup/mailsetup/detect"
@@ -302,6 +303,15 @@ func fits(t *testing.T, code, where string, o fyne.CanvasObject) {
 		case *widget.Label:
 			if w.Wrapping == fyne.TextWrapOff && w.Text != "" && w.Size().Width+0.5 < w.MinSize().Width {
 				t.Errorf("%s %s: label %q is %.0f wide, needs %.0f", code, where, w.Text, w.Size().Width, w.MinSize().Width)
+			}
+			return
+		case *widget.RichText:
+			// Text that truncates itself (a select's choice) must still have room for all of it.
+			if w.Truncation != fyne.TextTruncateOff && w.String() != "" {
+				need := fyne.MeasureText(w.String(), theme.TextSize(), fyne.TextStyle{}).Width + 2*theme.InnerPadding()
+				if w.Size().Width+0.5 < need {
+					t.Errorf("%s %s: %q is cut to %.0f px, needs %.0f", code, where, w.String(), w.Size().Width, need)
+				}
 			}
 			return
 		case *fyne.Container:

@@ -67,6 +67,22 @@ import -window root "$out/6-sign-in.png"
 kill "$app"; wait "$app" 2>/dev/null || true
 app=
 
+# The window in other languages, chosen from the system's (LANG): the account, checking
+# and result screens in Russian and German (Cyrillic and long words; README screenshots).
+for run in ru_RU.UTF-8:ru de_DE.UTF-8:de; do
+  LANG=${run%%:*} MAILSETUP_DEMO_RTT=400ms "$bin" --demo >>"$log" 2>&1 &
+  app=$!
+  sleep 2
+  import -window root "$out/${run##*:}-1-account.png"
+  xdotool key Return
+  sleep 1.5
+  import -window root "$out/${run##*:}-2-checking.png"
+  sleep 8
+  import -window root "$out/${run##*:}-3-result.png"
+  kill "$app"; wait "$app" 2>/dev/null || true
+  app=
+done
+
 # The unattended run (as on the macOS and Windows CI jobs): the window checks the demo
 # account by itself and reports its peak resident memory before it closes.
 MAILSETUP_TIMING=1 MAILSETUP_AUTOSTART=1 MAILSETUP_QUIT_AFTER_CHECK=1 timeout 60 "$bin" --demo >>"$log" 2>&1
