@@ -253,6 +253,30 @@ func TestLanguageChoiceIsRemembered(t *testing.T) {
 	}
 }
 
+// Switching the language redraws the result and the current-settings screens in place,
+// keeping what they show and what was typed.
+func TestLanguageSwitchRedrawsScreens(t *testing.T) {
+	u, _ := newTestUI(t)
+	fill(u, user, pass)
+	test.Tap(u.acct.check)
+	u.setLanguage("fr")
+	fr := i18n.New("fr")
+	if u.screen != "result" || !strings.Contains(allText(u), fr.T("result.headline_works")) || u.result.fields["outgoing server"] != "smtp.demo.test" {
+		t.Errorf("result after switching to French: screen %s\n%s", u.screen, allText(u))
+	}
+
+	c, _ := newCurrentUI(t)
+	c.showCurrent()
+	test.Type(c.cur.password, pass)
+	test.Tap(c.cur.check)
+	c.setLanguage("es")
+	es := i18n.New("es")
+	texts := allText(c)
+	if !strings.Contains(texts, es.T("current.headline_proven")) || c.cur.password.Text != pass || c.cur.res == nil {
+		t.Errorf("current screen after switching to Spanish: password kept %v\n%s", c.cur.password.Text == pass, texts)
+	}
+}
+
 // Without a choice the window speaks the system's language, as Fyne's lang package
 // matches it against the catalogs (LANG here; the user's languages on macOS/Windows).
 func TestSystemLanguageThroughFyne(t *testing.T) {

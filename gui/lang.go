@@ -74,10 +74,15 @@ func (u *UI) setLanguage(code string) {
 			u.showResult(u.result.report)
 		}
 	case "current":
-		if u.cur != nil {
-			u.cur.build()
-			if u.cur.res != nil {
-				u.cur.showResult()
+		if s := u.cur; s != nil {
+			pw, chosen := s.password.Text, s.chosen
+			s.build()
+			s.password.SetText(pw)
+			if chosen >= 0 && chosen < len(s.list.Options) {
+				s.list.SetSelected(s.list.Options[chosen])
+			}
+			if s.res != nil {
+				s.showResult()
 			}
 		}
 	}
