@@ -47,6 +47,7 @@ type cell struct {
 
 type checkingScreen struct {
 	u         *UI
+	address   string
 	cells     map[cellKey]*cell
 	sources   *fyne.Container
 	network   *fyne.Container
@@ -140,7 +141,7 @@ func errorWords(tr *i18n.Lang, err error) string {
 }
 
 func (u *UI) showChecking(req request) *checkingScreen {
-	s := &checkingScreen{u: u, cells: map[cellKey]*cell{}, progress: binding.NewString(), seen: map[string]bool{}}
+	s := &checkingScreen{u: u, address: req.address, cells: map[cellKey]*cell{}, progress: binding.NewString(), seen: map[string]bool{}}
 	u.check = s
 	_ = s.progress.Set(u.t("checking.looking", "domain", domainOf(req.address)))
 
@@ -206,7 +207,7 @@ func (s *checkingScreen) apply(e detect.Event) {
 		if e.Source.Found {
 			state = tr.N("checking.source_servers", len(e.Source.Servers))
 			if e.Source.Source == detect.SourceProviders {
-				state += " — " + e.Source.Detail // the provider and where its facts come from
+				state += " — " + s.providerWords() // the provider and where its facts come from
 			}
 		}
 		l := widget.NewLabel(tr.T("checking.source_line", "source", sourceWords(tr, e.Source.Source), "state", state, "ms", tr.Int(int(e.Source.ElapsedMS))))
@@ -273,6 +274,28 @@ func (s *checkingScreen) apply(e detect.Event) {
 func (s *checkingScreen) updateProgress() {
 	total := max(s.started, s.done)
 	_ = s.progress.Set(s.u.n("checking.progress", total, "done", s.u.tr.Int(s.done)))
+}
+
+// providerWords names the provider the knowledge base knows for the checked address and
+// where its facts come from (curated, an ISPDB snapshot).
+func (s *checkingScreen) providerWords() string {
+	tr := s.u.tr
+	addr, err := detect.ParseAddress(s.address)
+	p := s.u.cfg.Base.Providers.ByDomain(addr.Domain)
+	if err != nil || p == nil {
+		return tr.T("provenance.unknown")
+	}
+	var parts []string
+	if p.Provenance.Curated {
+		parts = append(parts, tr.T("provenance.curated"))
+	}
+	if p.Provenance.ISPDB != nil {
+		parts = append(parts, tr.T("provenance.ispdb", "date", p.Provenance.ISPDB.Date))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, tr.T("provenance.unknown"))
+	}
+	return tr.T("provenance.provider", "provider", p.Name, "sources", strings.Join(parts, " + "))
 }
 
 // sourceWords names a discovery source for people.
