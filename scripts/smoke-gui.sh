@@ -83,6 +83,35 @@ for run in ru_RU.UTF-8:ru de_DE.UTF-8:de; do
   app=
 done
 
+# "Check the settings I use now" in Russian: a Thunderbird profile that sends through
+# port 25, on a demo network that drops it; the verdicts and the proven change.
+profile=$(mktemp -d)/me.default
+mkdir -p "$profile"
+cat >"$profile/prefs.js" <<'PREFS'
+user_pref("mail.accountmanager.accounts", "account1");
+user_pref("mail.account.account1.identities", "id1");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.identity.id1.useremail", "you@demo.example");
+user_pref("mail.identity.id1.smtpServer", "smtp1");
+user_pref("mail.server.server1.type", "imap");
+user_pref("mail.server.server1.hostname", "imap.demo.example");
+user_pref("mail.server.server1.port", 993);
+user_pref("mail.server.server1.socketType", 3);
+user_pref("mail.server.server1.userName", "you@demo.example");
+user_pref("mail.smtpservers", "smtp1");
+user_pref("mail.smtpserver.smtp1.hostname", "smtp.demo.example");
+user_pref("mail.smtpserver.smtp1.port", 25);
+user_pref("mail.smtpserver.smtp1.try_ssl", 2);
+user_pref("mail.smtpserver.smtp1.username", "you@demo.example");
+PREFS
+LANG=ru_RU.UTF-8 MAILSETUP_DEMO_DROP25=1 MAILSETUP_CURRENT_FILE="$profile" MAILSETUP_CURRENT_CHECK=1 "$bin" --demo >>"$log" 2>&1 &
+app=$!
+sleep 9
+import -window root "$out/ru-4-current.png"
+kill "$app"; wait "$app" 2>/dev/null || true
+app=
+rm -rf "$(dirname "$profile")"
+
 # The unattended run (as on the macOS and Windows CI jobs): the window checks the demo
 # account by itself and reports its peak resident memory before it closes.
 MAILSETUP_TIMING=1 MAILSETUP_AUTOSTART=1 MAILSETUP_QUIT_AFTER_CHECK=1 timeout 60 "$bin" --demo >>"$log" 2>&1
