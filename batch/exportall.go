@@ -37,6 +37,8 @@ type ExportOptions struct {
 	Signer *export.Signer
 	// Now dates the summary; nil means time.Now.
 	Now func() time.Time
+	// Language is the language of each client's settings sheet and text ("" = English).
+	Language string
 }
 
 // Exported is what ExportAll wrote.
@@ -125,7 +127,7 @@ func ExportAll(dir string, clients []Client, results []Result, opts ExportOption
 func writeClient(dir string, c Client, rep *detect.Report, formats []string, opts ExportOptions) (files, skipped []string, err error) {
 	b := opts.Branding
 	eopts := export.Options{DisplayName: c.Name, Organization: b.Organization, VerifiedAt: rep.Meta.StartedAt,
-		Signer: opts.Signer, PreparedBy: b.Name, Contact: b.Contact, Logo: b.Logo}
+		Signer: opts.Signer, PreparedBy: b.Name, Contact: b.Contact, Logo: b.Logo, Language: opts.Language}
 	acc, err := export.FromReport(rep, eopts)
 	if err != nil {
 		return nil, nil, nil // nothing that works: the summary says why

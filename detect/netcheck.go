@@ -495,20 +495,24 @@ func outboundMap(obs []PortObservation) map[string]PortState {
 
 // networkAdvice turns the verdicts into plain words.
 func networkAdvice(n Network) []string {
-	var a []string
+	return networkSentences(n).text
+}
+
+// networkSentences is the network advice with its notices (NetworkNotices).
+func networkSentences(n Network) sentences {
+	var a sentences
 	switch n.Port25 {
 	case Port25Blocked:
-		a = append(a,
-			"This network blocks outgoing port 25, as many ISPs, hotels and public networks do. Send through port 587 (STARTTLS) or 465 (TLS) with your login; they work almost everywhere.",
-			"If your account sends only through port 25 without a login (some ISPs accept mail only from their own network), it works at home but not here: use the provider's 587/465 server with a login, or this network's own SMTP server.")
+		a.add("This network blocks outgoing port 25, as many ISPs, hotels and public networks do. Send through port 587 (STARTTLS) or 465 (TLS) with your login; they work almost everywhere.", NoticeNetPort25Blocked)
+		a.add("If your account sends only through port 25 without a login (some ISPs accept mail only from their own network), it works at home but not here: use the provider's 587/465 server with a login, or this network's own SMTP server.", NoticeNetPort25Home)
 	case Port25Intercepted:
-		a = append(a, "Something on this network answers port 25 in place of the real server. Do not send a password there; use 465 (TLS) or 587 (STARTTLS), whose certificates prove who answers.")
+		a.add("Something on this network answers port 25 in place of the real server. Do not send a password there; use 465 (TLS) or 587 (STARTTLS), whose certificates prove who answers.", NoticeNetPort25Interc)
 	}
 	if n.CaptivePortal != nil && *n.CaptivePortal {
-		a = append(a, "This network shows a sign-in page (captive portal): open a web page and accept its terms, then check again.")
+		a.add("This network shows a sign-in page (captive portal): open a web page and accept its terms, then check again.", NoticeNetCaptive)
 	}
 	if n.Outbound["587"] == PortFiltered && n.Outbound["465"] == PortFiltered {
-		a = append(a, "Ports 587 and 465 are both silent too: this network may allow only web traffic. Try another network or a VPN.")
+		a.add("Ports 587 and 465 are both silent too: this network may allow only web traffic. Try another network or a VPN.", NoticeNetWebOnly)
 	}
 	return a
 }

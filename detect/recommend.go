@@ -3,6 +3,7 @@ package detect
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -219,17 +220,18 @@ func SecurityWords(s Security) string {
 	}
 }
 
-// warnings collects what the user must know: provider notes, network caveats, login caps.
-func warnings(rep *Report, p *Provider, o *Options) []string {
-	w := []string{}
+// warnings collects what the user must know: provider notes, network caveats, login
+// caps; each English sentence has its notice beside it (notice.go).
+func warnings(rep *Report, p *Provider, o *Options) sentences {
+	w := sentences{text: []string{}, notices: []Notice{}}
 	if p != nil {
-		w = append(w, ProviderWarnings(p.Name, p.Notes)...)
+		w.addAll(providerSentences(p.ID, p.Name, p.Notes))
 	}
 	if rep.Network.Port25 == Port25Blocked {
-		w = append(w, "This network blocks outgoing port 25; we did not wait for it. Ports 587 (STARTTLS) and 465 (TLS) work on almost every network.")
+		w.add("This network blocks outgoing port 25; we did not wait for it. Ports 587 (STARTTLS) and 465 (TLS) work on almost every network.", NoticePort25Blocked)
 	}
 	if rep.Network.Port25 == Port25Intercepted {
-		w = append(w, "Something on this network intercepts port 25 and answers in the server's place: never send a password there.")
+		w.add("Something on this network intercepts port 25 and answers in the server's place: never send a password there.", NoticePort25Intercept)
 	}
 	hosts := make([]string, 0, len(rep.FailedLogins))
 	for host := range rep.FailedLogins {
@@ -240,39 +242,41 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 		n := rep.FailedLogins[host]
 		s := fmt.Sprintf("%s rejected the password for %d user name(s) we tried", host, n)
 		if n >= MaxFailedLogins {
-			s += "; we stopped trying there so the account is not locked"
+			w.add(s+"; we stopped trying there so the account is not locked.", NoticeFailedLoginsCap, "host", host, "count", strconv.Itoa(n))
+		} else {
+			w.add(s+".", NoticeFailedLogins, "host", host, "count", strconv.Itoa(n))
 		}
-		w = append(w, s+".")
 	}
 	signedIn := rep.OAuth != nil && rep.OAuth.SignedIn
 	if o.Password == "" && !signedIn {
-		w = append(w, "No password given: the recommendation is unverified (servers reached, logins not tested).")
+		w.add("No password given: the recommendation is unverified (servers reached, logins not tested).", NoticeNoPassword)
 	}
 	if a := rep.OAuth; a != nil && a.Needed && !a.SignedIn {
-		w = append(w, fmt.Sprintf("%s accepts only a sign-in on its own page for mail programs (OAuth2), not your password here: sign in with %s (in the window, or mailsetup probe --oauth browser).", a.Provider, a.Provider))
+		w.add(fmt.Sprintf("%s accepts only a sign-in on its own page for mail programs (OAuth2), not your password here: sign in with %s (in the window, or mailsetup probe --oauth browser).", a.Provider, a.Provider),
+			NoticeOAuthNeeded, "provider", a.Provider)
 	}
 	if a := rep.OAuth; a != nil && a.Error != "" {
-		w = append(w, "Signing in did not work: "+a.ErrorWords)
+		w.add("Signing in did not work: "+a.ErrorWords, NoticeOAuthFailed, "error", a.Error, "words", a.ErrorWords)
 	}
 	if rep.Recommended.Outgoing != nil && rep.Recommended.Outgoing.Security == SecurityNone {
 		if rep.Recommended.Outgoing.Auth == AuthPOPBeforeSMTP {
-			w = append(w, "Sending works only shortly after checking mail by POP3 (POP before SMTP): let your mail program check mail before it sends.")
+			w.add("Sending works only shortly after checking mail by POP3 (POP before SMTP): let your mail program check mail before it sends.", NoticePOPBeforeSMTP)
 		} else if rep.Recommended.Outgoing.Auth == AuthNone {
-			w = append(w, "Sending works only because this network is trusted by the server; it will stop on other networks.")
+			w.add("Sending works only because this network is trusted by the server; it will stop on other networks.", NoticeRelayByNetwork)
 		} else if !challengeMechs[rep.Recommended.Outgoing.Auth] {
-			w = append(w, "The outgoing setting sends your password unencrypted (you allowed it).")
+			w.add("The outgoing setting sends your password unencrypted (you allowed it).", NoticeOutgoingClear)
 		}
 	}
 	if rep.Recommended.Outgoing == nil {
-		w = append(w, "No working outgoing (SMTP) setting was found.")
-		w = append(w, certWarnings(rep.Probes, func(p Protocol) bool { return p == SMTP })...)
+		w.add("No working outgoing (SMTP) setting was found.", NoticeNoOutgoing)
+		w.addAll(certWarnings(rep.Probes, func(p Protocol) bool { return p == SMTP }))
 	}
 	if rep.Recommended.Incoming == nil {
-		w = append(w, "No working incoming (IMAP or POP3) setting was found.")
-		w = append(w, certWarnings(rep.Probes, func(p Protocol) bool { return p != SMTP })...)
+		w.add("No working incoming (IMAP or POP3) setting was found.", NoticeNoIncoming)
+		w.addAll(certWarnings(rep.Probes, func(p Protocol) bool { return p != SMTP }))
 	}
-	if s := untrustedHostsWarning(rep.Hosts, rep.Probes); s != "" {
-		w = append(w, s)
+	if s, n := untrustedHostsWarning(rep.Hosts, rep.Probes); s != "" {
+		w.text, w.notices = append(w.text, s), append(w.notices, n)
 	}
 	return w
 }
@@ -280,56 +284,24 @@ func warnings(rep *Report, p *Provider, o *Options) []string {
 // certWarnings explains, for a direction with no working setting, the encrypted cells
 // that stopped at a certificate problem: that is the answer, never a switch to no
 // encryption; the one way on is accepting that exact certificate for that server.
-func certWarnings(probes []ProbeResult, dir func(Protocol) bool) []string {
-	var w []string
+func certWarnings(probes []ProbeResult, dir func(Protocol) bool) sentences {
+	var w sentences
 	seen := map[string]bool{}
 	for _, p := range probes {
 		if !dir(p.Protocol) || p.Status != StatusCertInvalid || p.Cert == nil || seen[p.Host+p.Cert.SHA256] {
 			continue
 		}
 		seen[p.Host+p.Cert.SHA256] = true
-		w = append(w, fmt.Sprintf("%s offers encryption, but its certificate failed the check (%s), so we neither logged in there nor fell back to an unencrypted connection. "+
+		w.add(fmt.Sprintf("%s offers encryption, but its certificate failed the check (%s), so we neither logged in there nor fell back to an unencrypted connection. "+
 			"Only if your provider confirms this exact certificate, accept it for this server: --accept-cert %s=%s.",
-			p.Host, strings.ReplaceAll(p.Cert.Problem, "_", " "), p.Host, p.Cert.SHA256))
+			p.Host, strings.ReplaceAll(p.Cert.Problem, "_", " "), p.Host, p.Cert.SHA256),
+			NoticeCertFailed, "host", p.Host, "problem", p.Cert.Problem, "sha256", p.Cert.SHA256)
 	}
 	return w
 }
 
-// ProviderWarnings turns provider notes into sentences.
+// ProviderWarnings turns provider notes into sentences (ProviderNotices gives them as
+// notices).
 func ProviderWarnings(name string, n ProviderNotes) []string {
-	var w []string
-	if n.AppPassword {
-		s := name + " needs an app password when two-step verification is on"
-		if n.AppPasswordURL != "" {
-			s += ": create one at " + n.AppPasswordURL
-		}
-		w = append(w, s+".")
-	}
-	if n.EnableInWeb != "" {
-		w = append(w, n.EnableInWeb)
-	}
-	if n.MaxMessageMB > 0 {
-		w = append(w, fmt.Sprintf("%s accepts messages up to %d MB.", name, n.MaxMessageMB))
-	}
-	if n.MaxRecipients > 0 {
-		w = append(w, fmt.Sprintf("%s allows at most %d recipients per message.", name, n.MaxRecipients))
-	}
-	if n.SendPerHour > 0 || n.SendPerDay > 0 {
-		var parts []string
-		if n.SendPerHour > 0 {
-			parts = append(parts, fmt.Sprintf("%d per hour", n.SendPerHour))
-		}
-		if n.SendPerDay > 0 {
-			parts = append(parts, fmt.Sprintf("%d per day", n.SendPerDay))
-		}
-		w = append(w, fmt.Sprintf("%s limits sending to about %s.", name, strings.Join(parts, ", ")))
-	}
-	if n.MaxConnections > 0 {
-		w = append(w, fmt.Sprintf("%s allows %d simultaneous connections.", name, n.MaxConnections))
-	}
-	if len(n.BlockedExt) > 0 {
-		w = append(w, fmt.Sprintf("%s blocks attachments of these types: %s.", name, strings.Join(n.BlockedExt, " ")))
-	}
-	w = append(w, n.Other...)
-	return w
+	return providerSentences("", name, n).text
 }

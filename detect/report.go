@@ -68,6 +68,9 @@ type Report struct {
 	// needed, and what happened (never the token); nil when the provider offers none.
 	OAuth *OAuthReport `json:"oauth,omitempty"`
 	Meta  ReportMeta   `json:"meta"`
+	// Notices are the warnings in structured form, one per warning at the same index
+	// (detect/notice.go), for front ends that speak other languages.
+	Notices []Notice `json:"notices,omitempty"`
 }
 
 // ReportMeta says when and how the report was made.
@@ -153,6 +156,9 @@ type Diagnosis struct {
 	Title       string `json:"title"`
 	Explanation string `json:"explanation"`
 	Fix         string `json:"fix"`
+	// Notices are the sentences added to the kind's explanation (a server code, why a
+	// server is not trusted), in structured form and in the same order.
+	Notices []Notice `json:"notices,omitempty"`
 }
 
 // ProbeResult is what one probe observed, also when it failed.

@@ -105,7 +105,8 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	} else if provider != nil {
 		rep.OAuth.Needed = oauthNeeded(provider, rep.Probes) && !rep.OAuth.SignedIn
 	}
-	rep.Warnings = warnings(rep, provider, &o.Options)
+	w := warnings(rep, provider, &o.Options)
+	rep.Warnings, rep.Notices = w.text, w.notices
 
 	if o.SendTest {
 		o.progress(Event{Stage: StageSendTest})

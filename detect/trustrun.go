@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -117,6 +118,7 @@ func untrustedResult(res ProbeResult, d trust.Decision) ProbeResult {
 	if d.Via != "" {
 		res.Diagnosis.Explanation += " (" + d.Via + ")"
 	}
+	res.Diagnosis.Notices = append(res.Diagnosis.Notices, notice(NoticeTrustReason, "reason", string(d.Reason), "via", d.Via))
 	res.Error = f.Error()
 	res.Transcript = append(res.Transcript, "-- not logged in: "+TrustWords(d.Reason))
 	return res
@@ -237,7 +239,7 @@ func TrustWords(r trust.Reason) string {
 
 // untrustedHostsWarning names the servers that were not given a login, so the user can
 // confirm one that really belongs to their provider.
-func untrustedHostsWarning(hosts []HostTrust, probes []ProbeResult) string {
+func untrustedHostsWarning(hosts []HostTrust, probes []ProbeResult) (string, Notice) {
 	var names []string
 	for _, h := range hosts {
 		if h.Trusted {
@@ -251,11 +253,12 @@ func untrustedHostsWarning(hosts []HostTrust, probes []ProbeResult) string {
 		}
 	}
 	if len(names) == 0 {
-		return ""
+		return "", Notice{}
 	}
 	return fmt.Sprintf("Not logged in to %s: no source you can trust names %s. Only if %s to your provider, confirm %s (in the window, or --trust-host %s).",
-		strings.Join(names, ", "), plural(len(names), "this server", "these servers"), plural(len(names), "it belongs", "they belong"),
-		plural(len(names), "it", "them"), strings.Join(names, " --trust-host "))
+			strings.Join(names, ", "), plural(len(names), "this server", "these servers"), plural(len(names), "it belongs", "they belong"),
+			plural(len(names), "it", "them"), strings.Join(names, " --trust-host ")),
+		notice(NoticeUntrustedHosts, "hosts", strings.Join(names, ", "), "flags", strings.Join(names, " --trust-host "), "count", strconv.Itoa(len(names)))
 }
 
 func plural(n int, one, many string) string {

@@ -129,7 +129,8 @@ func (o *engine) verifyLogin(ctx context.Context, address string, base *Report) 
 		rep.FailedLogins = nil
 	}
 	rep.Recommended = recommend(rep.Probes, o.PreferPOP3, login, login.hasPassword(), encryptedServers(rep.Probes, rt))
-	rep.Warnings = warnings(rep, provider, &o.Options)
+	w := warnings(rep, provider, &o.Options)
+	rep.Warnings, rep.Notices = w.text, w.notices
 	rep.Meta.ElapsedMS = time.Since(start).Milliseconds()
 	o.progress(Event{Stage: StageDone})
 	return rep, nil

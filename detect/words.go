@@ -192,8 +192,10 @@ func DiagnosisFor(f *Failure) *Diagnosis {
 	if f != nil && f.Code != 0 {
 		if f.Enhanced != "" {
 			d.Explanation += " (server code " + strconv.Itoa(f.Code) + " " + f.Enhanced + ")"
+			d.Notices = []Notice{notice(NoticeServerCodeEnhanced, "code", strconv.Itoa(f.Code), "enhanced", f.Enhanced)}
 		} else {
 			d.Explanation += " (server code " + strconv.Itoa(f.Code) + ")"
+			d.Notices = []Notice{notice(NoticeServerCode, "code", strconv.Itoa(f.Code))}
 		}
 	}
 	return d

@@ -9,6 +9,7 @@ import (
 	"howett.net/plist"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // appleProfile is a configuration profile (.mobileconfig) with one mail payload.
@@ -88,7 +89,7 @@ func writeApple(a Account, opts Options, w io.Writer) ([]string, error) {
 	warnings := appleWarnings(a, in, out)
 	p := appleProfile{
 		PayloadContent:      []appleMail{mail},
-		PayloadDescription:  fmt.Sprintf("Mail settings for %s, verified by Mail Setup Assistant.", a.Address) + brandingLine(a),
+		PayloadDescription:  fmt.Sprintf("Mail settings for %s, verified by Mail Setup Assistant.", a.Address) + brandingLine(a, i18n.New(i18n.English)),
 		PayloadDisplayName:  "Mail: " + a.Address,
 		PayloadIdentifier:   id,
 		PayloadOrganization: a.Organization,

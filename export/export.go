@@ -21,6 +21,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // Formats are the export formats, in the order the CLI and GUI list them.
@@ -76,6 +77,10 @@ type Options struct {
 	Contact string
 	// Logo is a PNG, JPEG or GIF image (at most MaxLogoBytes) for the settings sheet's header.
 	Logo []byte
+	// Language is the language of the settings sheet and the text export (an i18n code:
+	// en, ru, de, fr, es, pt-BR); empty or unknown means English. The files for mail
+	// programs are the same in every language.
+	Language string
 }
 
 // MaxLogoBytes caps a branding logo: it is embedded in every settings sheet.
@@ -115,7 +120,12 @@ type Account struct {
 	Provider        *detect.ProviderSummary
 	Port25          detect.Port25Verdict
 	Warnings        []string
-	VerifiedAt      string
+	// Notices are the warnings in structured form (detect.Report.Notices), so the sheet
+	// and the text can say them in another language.
+	Notices    []detect.Notice
+	VerifiedAt string
+	// Language is Options.Language.
+	Language string
 }
 
 // FromReport builds the account from a probe report, refusing values that no mail
@@ -136,6 +146,7 @@ func FromReport(r *detect.Report, opts Options) (Account, error) {
 		DisplayName: cleanLabel(opts.DisplayName), Organization: cleanLabel(opts.Organization),
 		Incoming: *r.Recommended.Incoming, Outgoing: *r.Recommended.Outgoing,
 		Provider: r.Provider, Port25: r.Network.Port25, VerifiedAt: cleanLabel(opts.VerifiedAt),
+		Language: opts.Language,
 	}
 	for _, w := range r.Warnings {
 		a.Warnings = append(a.Warnings, cleanLabel(w))
@@ -146,6 +157,9 @@ func FromReport(r *detect.Report, opts Options) (Account, error) {
 			return Account{}, err
 		}
 		a.Logo = opts.Logo
+	}
+	if len(r.Notices) == len(r.Warnings) {
+		a.Notices = r.Notices
 	}
 	if a.Provider != nil {
 		p := *a.Provider
@@ -335,15 +349,17 @@ func samePassword(a Account) bool {
 	return a.Incoming.Verified && a.Outgoing.Verified || a.Outgoing.Username == a.Incoming.Username
 }
 
-// noteLines are the provider notes and the report's warnings, each once, in report order.
-func noteLines(a Account) []string {
+// noteLines are the provider notes and the report's warnings in l's language, each
+// once, in report order.
+func noteLines(a Account, l *i18n.Lang) []string {
 	var out []string
 	if a.Provider != nil {
-		out = append(out, detect.ProviderWarnings(a.Provider.Name, a.Provider.Notes)...)
+		out = append(out, l.Notices(detect.ProviderNotices(a.Provider.ID, a.Provider.Name, a.Provider.Notes),
+			detect.ProviderWarnings(a.Provider.Name, a.Provider.Notes))...)
 	}
 	seen := map[string]bool{}
 	var uniq []string
-	for _, s := range append(out, a.Warnings...) {
+	for _, s := range append(out, l.Notices(a.Notices, a.Warnings)...) {
 		s = cleanLabel(s)
 		if s != "" && !seen[s] {
 			seen[s] = true

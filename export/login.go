@@ -359,11 +359,3 @@ func thunderbirdOAuthHost(host string) bool {
 	}
 	return false
 }
-
-// authWords names the login method the way mail programs' menus do, from the table.
-func authWords(s detect.Setting) string {
-	if r := findRow(s.Protocol, s.Auth, s.Security); r != nil {
-		return r.Words
-	}
-	return "not usable by common mail programs (" + s.Auth + ")"
-}

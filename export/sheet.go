@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 const sheetStyle = `<style>
@@ -23,33 +26,31 @@ th { background: #eef3fb; }
 </style>`
 
 var sheetTmpl = template.Must(template.New("sheet").Funcs(template.FuncMap{
-	"sec":   securityWords,
 	"upper": func(p detect.Protocol) string { return strings.ToUpper(string(p)) },
-	"auth":  authWords,
 	"style": func() template.HTML { return sheetStyle },
 }).Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.L.Code}}">
 <head>
 <meta charset="utf-8">
-<title>Mail settings for {{.A.Address}}</title>
+<title>{{.L.T "text.title" "address" .A.Address}}</title>
 {{style}}
 </head>
 <body>
 {{if .Logo}}<p><img src="{{.Logo}}" alt="{{.A.Organization}}" style="max-height: 4em; max-width: 16em"></p>
-{{end}}<h1>Mail settings for {{.A.Address}}</h1>
-<p class="small">{{if .A.Provider}}Provider: {{.A.Provider.Name}}. {{end}}{{if .A.VerifiedAt}}Verified {{.A.VerifiedAt}}{{else}}Verified{{end}} by Mail Setup Assistant{{if .A.Organization}} for {{.A.Organization}}{{end}}.</p>
+{{end}}<h1>{{.L.T "text.title" "address" .A.Address}}</h1>
+<p class="small">{{if .A.Provider}}{{.L.T "sheet.provider" "provider" .A.Provider.Name}} {{end}}{{.Verified}}</p>
 <table>
-<tr><th></th><th>Incoming ({{upper .A.Incoming.Protocol}})</th><th>Outgoing (SMTP)</th></tr>
-<tr><th>Server</th><td>{{.A.Incoming.Host}}</td><td>{{.A.Outgoing.Host}}</td></tr>
-<tr><th>Port</th><td>{{.A.Incoming.Port}}</td><td>{{.A.Outgoing.Port}}</td></tr>
-<tr><th>Security</th><td>{{sec .A.Incoming.Security}}</td><td>{{sec .A.Outgoing.Security}}</td></tr>
-<tr><th>User name</th><td>{{.A.Incoming.Username}}</td><td>{{.A.Outgoing.Username}}</td></tr>
-<tr><th>Login</th><td>{{auth .A.Incoming}}</td><td>{{auth .A.Outgoing}}</td></tr>
-<tr><th>Proven</th><td>{{if .A.Incoming.Verified}}<span class="ok">yes, by a real login</span>{{else}}<span class="warn">not tested</span>{{end}}</td><td>{{if .A.Outgoing.Verified}}<span class="ok">yes, by a real login</span>{{else}}<span class="warn">not tested</span>{{end}}</td></tr>
+<tr><th></th><th>{{.L.T "sheet.incoming" "protocol" (upper .A.Incoming.Protocol)}}</th><th>{{.L.T "sheet.outgoing"}}</th></tr>
+<tr><th>{{.L.T "field.server"}}</th><td>{{.A.Incoming.Host}}</td><td>{{.A.Outgoing.Host}}</td></tr>
+<tr><th>{{.L.T "field.port"}}</th><td>{{.A.Incoming.Port}}</td><td>{{.A.Outgoing.Port}}</td></tr>
+<tr><th>{{.L.T "field.security"}}</th><td>{{.L.Security .A.Incoming.Security}}</td><td>{{.L.Security .A.Outgoing.Security}}</td></tr>
+<tr><th>{{.L.T "field.username"}}</th><td>{{.A.Incoming.Username}}</td><td>{{.A.Outgoing.Username}}</td></tr>
+<tr><th>{{.L.T "field.login"}}</th><td>{{.InAuth}}</td><td>{{.OutAuth}}</td></tr>
+<tr><th>{{.L.T "sheet.proven"}}</th><td>{{if .A.Incoming.Verified}}<span class="ok">{{.L.T "sheet.proven_yes"}}</span>{{else}}<span class="warn">{{.L.T "sheet.not_tested"}}</span>{{end}}</td><td>{{if .A.Outgoing.Verified}}<span class="ok">{{.L.T "sheet.proven_yes"}}</span>{{else}}<span class="warn">{{.L.T "sheet.not_tested"}}</span>{{end}}</td></tr>
 </table>
-<p>Password: the one you chose for this mailbox{{if .AppPassword}} — or an <strong>app password</strong>, which this provider requires when two-step verification is on{{end}}. It is not written on this sheet.</p>
+<p>{{.Password}}</p>
 {{if .Port25}}<p class="warn">{{.Port25}}</p>{{end}}
-{{if .Notes}}<h2>Good to know</h2>
+{{if .Notes}}<h2>{{.L.T "result.good_to_know"}}</h2>
 <ul>{{range .Notes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Branding}}<p class="small">{{.Branding}}</p>
 {{end}}</body>
@@ -58,7 +59,7 @@ var sheetTmpl = template.Must(template.New("sheet").Funcs(template.FuncMap{
 
 // brandingLine says who prepared the settings and how to reach them, as one sentence
 // with a leading space ("" without branding).
-func brandingLine(a Account) string {
+func brandingLine(a Account, l *i18n.Lang) string {
 	var who []string
 	for _, s := range []string{a.PreparedBy, a.Organization} {
 		if s != "" {
@@ -67,13 +68,10 @@ func brandingLine(a Account) string {
 	}
 	var out string
 	if a.PreparedBy != "" {
-		out = " Prepared by " + strings.Join(who, ", ") + "."
+		out = " " + l.T("sheet.prepared_by", "who", strings.Join(who, ", "))
 	}
 	if a.Contact != "" {
-		out += " Contact: " + a.Contact
-		if !strings.HasSuffix(a.Contact, ".") {
-			out += "."
-		}
+		out += " " + l.T("sheet.contact", "contact", strings.TrimSuffix(a.Contact, "."))
 	}
 	return out
 }
@@ -87,21 +85,72 @@ func logoURI(a Account) template.URL {
 	return template.URL("data:" + t + ";base64," + base64.StdEncoding.EncodeToString(a.Logo))
 }
 
+// sheetLang is the translator of an account's sheet and text.
+func sheetLang(a Account) *i18n.Lang { return i18n.New(a.Language) }
+
+// loginWordKeys key the login table's plain words (loginRow.Words) in the catalogs, so
+// the sheet and the text name the login method in their language.
+var loginWordKeys = map[string]string{
+	"normal password (the connection is encrypted)":    "login.normal_encrypted",
+	"SCRAM (password never sent)":                      "login.scram",
+	"encrypted password (CRAM-MD5)":                    "login.cram_md5",
+	"encrypted password (APOP)":                        "login.apop",
+	"normal password":                                  "login.normal",
+	"NTLM (Windows login)":                             "login.ntlm",
+	"Kerberos (GSSAPI)":                                "login.kerberos",
+	"OAuth2 (sign in in the browser)":                  "login.oauth2",
+	"no login (this network is trusted by the server)": "login.none",
+	"check mail first (POP before SMTP)":               "login.pop_before_smtp",
+	"normal password (method not tested)":              "login.not_tested",
+}
+
+// authText names a setting's login method in l's language.
+func authText(l *i18n.Lang, s detect.Setting) string {
+	if r := findRow(s.Protocol, s.Auth, s.Security); r != nil {
+		if key, ok := loginWordKeys[r.Words]; ok {
+			return l.T(key)
+		}
+		return r.Words
+	}
+	return l.T("login.unusable", "auth", s.Auth)
+}
+
 func writeSheet(a Account, w io.Writer) error {
+	l := sheetLang(a)
 	data := struct {
-		A           Account
-		Notes       []string
-		Port25      string
-		AppPassword bool
-		Logo        template.URL
-		Branding    string
-	}{A: a, Notes: noteLines(a), AppPassword: a.Provider != nil && a.Provider.Notes.AppPassword,
-		Logo: logoURI(a), Branding: strings.TrimSpace(brandingLine(a))}
+		A               Account
+		L               *i18n.Lang
+		Notes           []string
+		Port25          string
+		Verified        string
+		Password        template.HTML
+		InAuth, OutAuth string
+		Logo            template.URL
+		Branding        string
+	}{A: a, L: l, Notes: noteLines(a, l), InAuth: authText(l, a.Incoming), OutAuth: authText(l, a.Outgoing),
+		Logo: logoURI(a), Branding: strings.TrimSpace(brandingLine(a, l))}
+	switch {
+	case a.VerifiedAt != "" && a.Organization != "":
+		data.Verified = l.T("sheet.verified_at_for", "when", a.VerifiedAt, "org", a.Organization)
+	case a.VerifiedAt != "":
+		data.Verified = l.T("sheet.verified_at", "when", a.VerifiedAt)
+	case a.Organization != "":
+		data.Verified = l.T("sheet.verified_for", "org", a.Organization)
+	default:
+		data.Verified = l.T("sheet.verified")
+	}
+	// The catalog's sentence marks "app password" with <strong>; everything else in it is
+	// escaped text.
+	if a.Provider != nil && a.Provider.Notes.AppPassword {
+		data.Password = template.HTML(strongOnly(l.T("sheet.password_app")))
+	} else {
+		data.Password = template.HTML(template.HTMLEscapeString(l.T("sheet.password")))
+	}
 	switch a.Port25 {
 	case detect.Port25Blocked:
-		data.Port25 = "The network this was verified from blocks outgoing port 25; these settings do not need it."
+		data.Port25 = l.T("sheet.port25_blocked")
 	case detect.Port25Intercepted:
-		data.Port25 = "The network this was verified from intercepts port 25; these settings avoid it."
+		data.Port25 = l.T("sheet.port25_intercepted")
 	}
 	if err := sheetTmpl.Execute(w, data); err != nil {
 		return fmt.Errorf("export sheet: %w", err)
@@ -109,22 +158,37 @@ func writeSheet(a Account, w io.Writer) error {
 	return nil
 }
 
+// strongOnly escapes s as HTML text, keeping its <strong> and </strong> tags.
+func strongOnly(s string) string {
+	s = template.HTMLEscapeString(s)
+	return strings.NewReplacer("&lt;strong&gt;", "<strong>", "&lt;/strong&gt;", "</strong>").Replace(s)
+}
+
 func writeText(a Account, w io.Writer) error {
+	l := sheetLang(a)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Mail settings for %s\n", a.Address)
+	b.WriteString(l.T("text.title", "address", a.Address) + "\n")
+	labels := []string{l.T("field.server"), l.T("field.port"), l.T("field.security"), l.T("field.username"), l.T("field.login"), l.T("text.status")}
+	width := 0
+	for i, x := range labels {
+		labels[i] = l.T("text.label", "label", x) // "Server:" — French writes "Serveur :"
+		width = max(width, utf8.RuneCountInString(labels[i]))
+	}
 	for _, x := range []struct {
 		label string
 		s     detect.Setting
-	}{{"Incoming (" + strings.ToUpper(string(a.Incoming.Protocol)) + ")", a.Incoming}, {"Outgoing (SMTP)", a.Outgoing}} {
-		proven := "not tested"
+	}{{l.T("sheet.incoming", "protocol", strings.ToUpper(string(a.Incoming.Protocol))), a.Incoming}, {l.T("sheet.outgoing"), a.Outgoing}} {
+		proven := l.T("text.not_tested")
 		if x.s.Verified {
-			proven = "proven by a real login"
+			proven = l.T("text.proven")
 		}
-		fmt.Fprintf(&b, "\n%s\n  Server:    %s\n  Port:      %d\n  Security:  %s\n  User name: %s\n  Login:     %s\n  Status:    %s\n",
-			x.label, x.s.Host, x.s.Port, securityWords(x.s.Security), x.s.Username, authWords(x.s), proven)
+		b.WriteString("\n" + x.label + "\n")
+		for i, v := range []string{x.s.Host, strconv.Itoa(x.s.Port), l.Security(x.s.Security), x.s.Username, authText(l, x.s), proven} {
+			b.WriteString("  " + labels[i] + strings.Repeat(" ", width+1-utf8.RuneCountInString(labels[i])) + v + "\n")
+		}
 	}
-	if notes := noteLines(a); len(notes) > 0 {
-		b.WriteString("\nGood to know:\n")
+	if notes := noteLines(a, l); len(notes) > 0 {
+		b.WriteString("\n" + l.T("text.good_to_know") + "\n")
 		for _, n := range notes {
 			fmt.Fprintf(&b, "  - %s\n", n)
 		}
@@ -233,7 +297,7 @@ func writeNewOutlook(a Account, w io.Writer) ([]string, error) {
 		Fields      []newOutlookField
 		OnePassword bool
 		Notes       []string
-	}{a.Address, fields, samePassword(a), append(append([]string{}, warnings...), noteLines(a)...)}
+	}{a.Address, fields, samePassword(a), append(append([]string{}, warnings...), noteLines(a, i18n.New(i18n.English))...)}
 	if err := newOutlookTmpl.Execute(w, data); err != nil {
 		return nil, fmt.Errorf("export outlook-new: %w", err)
 	}

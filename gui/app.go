@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // AppID is the application ID; FyneApp.toml's ID must be the same (a test compares them).
@@ -71,9 +72,11 @@ type Config struct {
 
 // UI is the window and its current screen.
 type UI struct {
-	app    fyne.App
-	win    fyne.Window
-	cfg    Config
+	app fyne.App
+	win fyne.Window
+	cfg Config
+	// tr speaks the window's language (gui/lang.go).
+	tr     *i18n.Lang
 	cancel context.CancelFunc
 	doMu   sync.Mutex
 	// run counts checks, so results of a cancelled check are dropped.
@@ -105,11 +108,12 @@ func New(a fyne.App, cfg Config) *UI {
 		cfg.Background = func(f func()) { go f() }
 	}
 	u := &UI{app: a, cfg: cfg, quit: a.Quit}
-	u.win = a.NewWindow("Mail Setup Assistant")
+	a.Settings().SetTheme(newTheme())
+	u.tr = i18n.New(languageFor(a.Preferences()))
+	u.win = a.NewWindow(u.t("app.name"))
 	u.win.SetIcon(Icon)
 	u.win.Resize(fyne.NewSize(980, 700))
-	u.win.SetMainMenu(fyne.NewMainMenu(fyne.NewMenu("Help",
-		fyne.NewMenuItem("About Mail Setup Assistant", u.showAbout))))
+	u.win.SetMainMenu(u.mainMenu())
 	u.showAccount("")
 	return u
 }
@@ -160,7 +164,7 @@ func (u *UI) setContent(name string, c fyne.CanvasObject) {
 		if d == "" {
 			d = domainOf(u.cfg.DemoAddress)
 		}
-		banner := widget.NewLabel("Demo mode: the servers of " + d + " run on this computer; every result below is a real check against them.")
+		banner := widget.NewLabel(u.t("app.demo_banner", "domain", d))
 		banner.Importance = widget.WarningImportance
 		banner.Wrapping = fyne.TextWrapWord
 		c = container.NewBorder(banner, nil, nil, nil, c)
@@ -173,11 +177,25 @@ func (u *UI) showAbout() {
 	if v == "" {
 		v = "dev"
 	}
-	dialog.ShowCustom("About Mail Setup Assistant", "Close", container.NewVBox(
+	about := widget.NewLabel(u.t("app.about_text"))
+	about.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(
 		widget.NewIcon(Icon),
-		widget.NewLabelWithStyle("Mail Setup Assistant "+v, fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("Finds your mail servers, proves the settings by logging in,\nand explains every failure in plain words."),
-	), u.win)
+		widget.NewLabelWithStyle(u.t("app.name_version", "version", v), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+		about)
+	d := dialog.NewCustom(u.t("menu.about"), u.t("common.close"), box, u.win)
+	d.Resize(fyne.NewSize(460, 260))
+	d.Show()
+}
+
+// showError shows an error in a dialog titled in the window's language (Fyne's own
+// error dialog follows the system's language).
+func (u *UI) showError(err error) {
+	l := widget.NewLabel(err.Error())
+	l.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustom(u.t("common.error"), u.t("common.close"), l, u.win)
+	d.Resize(fyne.NewSize(520, 200))
+	d.Show()
 }
 
 func domainOf(addr string) string {

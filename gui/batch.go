@@ -602,9 +602,9 @@ func (s *batchScreen) showRow(i int) {
 			card("Incoming mail", "incoming", rec.Incoming),
 			card("Outgoing mail (SMTP)", "outgoing", rec.Outgoing)))
 		box.Add(widget.NewLabelWithStyle("Every port, encryption and login tried", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-		box.Add(matrixOf(u.win, rep))
+		box.Add(matrixOf(u, rep))
 		box.Add(widget.NewButtonWithIcon("Every combination tried", theme.ListIcon(), func() {
-			showResults(u.win, "Every combination tried for "+rep.Address, rep.Probes)
+			showResults(u, "Every combination tried for "+rep.Address, rep.Probes)
 		}))
 		for _, g := range groupByCertificate(untrustedServers(rep)) {
 			b := widget.NewButtonWithIcon("Trust "+strings.Join(g.hosts(), ", ")+" for this list…", theme.WarningIcon(), func() { s.confirmTrust(rep, g) })
@@ -662,7 +662,7 @@ func sharedWords(r batch.Result) string {
 // matrixOf is the matrix of the checking screen for a finished report: a row per
 // protocol and port the report has cells for (non-standard ports a source named too), a
 // column per security mode, each cell's word and icon; tapping it shows what happened.
-func matrixOf(w fyne.Window, rep *detect.Report) fyne.CanvasObject {
+func matrixOf(u *UI, rep *detect.Report) fyne.CanvasObject {
 	type row struct {
 		proto detect.Protocol
 		port  int
@@ -702,9 +702,9 @@ func matrixOf(w fyne.Window, rep *detect.Report) fyne.CanvasObject {
 				grid.Add(b)
 				continue
 			}
-			word, icon, imp := statusLook(bestResult(rs))
+			word, icon, imp := statusLook(u.tr, bestResult(rs))
 			title := fmt.Sprintf("%s %d — %s", strings.ToUpper(string(r.proto)), r.port, detect.SecurityWords(sec))
-			b := widget.NewButtonWithIcon(word, icon, func() { showResults(w, title, rs) })
+			b := widget.NewButtonWithIcon(word, icon, func() { showResults(u, title, rs) })
 			b.Importance = imp
 			grid.Add(b)
 		}
@@ -717,7 +717,7 @@ func matrixOf(w fyne.Window, rep *detect.Report) fyne.CanvasObject {
 // (in memory only) and checks the rows that need them again.
 func (s *batchScreen) confirmTrust(rep *detect.Report, g serverGroup) {
 	var lines []fyne.CanvasObject
-	for _, t := range append(consentText(g, rep.Address), "Yes confirms these servers for every address of this list, until you leave this screen.") {
+	for _, t := range append(consentText(s.u.tr, g, rep.Address), "Yes confirms these servers for every address of this list, until you leave this screen.") {
 		l := widget.NewLabel(t)
 		l.Wrapping = fyne.TextWrapWord
 		lines = append(lines, l)

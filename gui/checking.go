@@ -7,15 +7,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/data/binding"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 type cellKey struct {
@@ -33,6 +36,7 @@ type cell struct {
 
 type checkingScreen struct {
 	u         *UI
+	address   string
 	cells     map[cellKey]*cell
 	sources   *fyne.Container
 	network   *fyne.Container
@@ -85,7 +89,7 @@ func (u *UI) startCheck(req request) {
 			u.signedIn()
 			cancel()
 			if err != nil {
-				u.showAccount(errorWords(err))
+				u.showAccount(errorWords(u.tr, err))
 				return
 			}
 			u.showResult(rep)
@@ -114,37 +118,37 @@ func (u *UI) cancelCheck() {
 	if u.cancel != nil {
 		u.cancel()
 	}
-	u.showAccount("Cancelled. Nothing was changed; check again whenever you like.")
+	u.showAccount(u.t("checking.cancelled"))
 }
 
 // errorWords turns an engine error (only bad input reaches here) into a sentence.
-func errorWords(err error) string {
+func errorWords(tr *i18n.Lang, err error) string {
 	if errors.Is(err, detect.ErrBadAddress) {
-		return "That is not an email address we can check: " + err.Error()
+		return tr.T("checking.bad_address", "error", err.Error())
 	}
-	return "The check could not run: " + err.Error()
+	return tr.T("checking.failed", "error", err.Error())
 }
 
 func (u *UI) showChecking(req request) *checkingScreen {
-	s := &checkingScreen{u: u, cells: map[cellKey]*cell{}, progress: binding.NewString(), seen: map[string]bool{}}
+	s := &checkingScreen{u: u, address: req.address, cells: map[cellKey]*cell{}, progress: binding.NewString(), seen: map[string]bool{}}
 	u.check = s
-	_ = s.progress.Set("Looking for the servers of " + domainOf(req.address) + "…")
+	_ = s.progress.Set(u.t("checking.looking", "domain", domainOf(req.address)))
 
 	// The engine's own matrix: its rows and security modes, nothing of the window's.
-	grid := container.NewGridWithColumns(len(detect.MatrixModes) + 1)
+	grid := container.New(&matrixLayout{cols: len(detect.MatrixModes) + 1})
 	grid.Add(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{}))
 	for _, c := range detect.MatrixModes {
-		grid.Add(widget.NewLabelWithStyle(detect.SecurityWords(c), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+		grid.Add(widget.NewLabelWithStyle(u.tr.Security(c), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
 	for _, r := range detect.Matrix {
 		grid.Add(widget.NewLabelWithStyle(fmt.Sprintf("%s %d", strings.ToUpper(string(r.Protocol)), r.Port), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		for _, c := range detect.MatrixModes {
 			k := cellKey{r.Protocol, r.Port, c}
 			cl := &cell{}
-			cl.button = widget.NewButtonWithIcon("waiting", theme.MoreHorizontalIcon(), func() { s.showCell(k) })
+			cl.button = widget.NewButtonWithIcon(u.t("cell.waiting"), theme.MoreHorizontalIcon(), func() { s.showCell(k) })
 			cl.button.Importance = widget.LowImportance
 			if !slices.Contains(r.Modes, c) {
-				cl.button.SetText("not used")
+				cl.button.SetText(u.t("cell.not_used"))
 				cl.button.SetIcon(nil)
 				cl.button.Disable()
 			}
@@ -152,20 +156,23 @@ func (u *UI) showChecking(req request) *checkingScreen {
 			grid.Add(cl.button)
 		}
 	}
-	s.sources = container.NewVBox(widget.NewLabelWithStyle("Where we looked", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
-	s.network = container.NewVBox(widget.NewLabelWithStyle("This network", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabel("checking…"))
-	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), u.cancelCheck)
+	s.sources = container.NewVBox(widget.NewLabelWithStyle(u.t("checking.sources"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	s.network = container.NewVBox(widget.NewLabelWithStyle(u.t("checking.network"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabel(u.t("checking.network_checking")))
+	s.cancelBtn = widget.NewButtonWithIcon(u.t("common.cancel"), theme.CancelIcon(), u.cancelCheck)
 	status := widget.NewLabelWithData(s.progress)
-	top := container.NewBorder(nil, nil, nil, s.cancelBtn, container.NewVBox(
-		widget.NewLabelWithStyle("Checking "+req.address, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		status, widget.NewProgressBarInfinite()))
+	status.Wrapping = fyne.TextWrapWord
+	heading := widget.NewLabelWithStyle(u.t("checking.title", "address", req.address), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	heading.Wrapping = fyne.TextWrapWord
+	top := container.NewBorder(nil, nil, nil, s.cancelBtn, container.NewVBox(heading, status, widget.NewProgressBarInfinite()))
 	side := container.NewVBox(s.network, widget.NewSeparator(), s.sources)
-	legend := widget.NewLabel("Tap a cell for what happened there and the conversation with the server (passwords hidden).")
+	legend := widget.NewLabel(u.t("checking.legend"))
+	legend.Wrapping = fyne.TextWrapWord
 	legend.Importance = widget.LowImportance
 	body := container.NewHSplit(container.NewVScroll(container.NewVBox(grid, legend)), container.NewVScroll(side))
-	body.SetOffset(0.66)
-	u.setContent("checking", container.NewBorder(top, nil, nil, nil, body))
+	body.SetOffset(0.7)
+	// The top comes first among the objects, so Tab reaches Cancel before the matrix.
+	u.setContent("checking", container.New(layout.NewBorderLayout(top, nil, nil, nil), top, body))
 	return s
 }
 
@@ -173,14 +180,15 @@ func (u *UI) showChecking(req request) *checkingScreen {
 func (s *checkingScreen) apply(e detect.Event) {
 	switch {
 	case e.Source != nil:
-		state := "nothing"
+		tr := s.u.tr
+		state := tr.T("checking.source_nothing")
 		if e.Source.Found {
-			state = fmt.Sprintf("%d servers", len(e.Source.Servers))
+			state = tr.N("checking.source_servers", len(e.Source.Servers))
 			if e.Source.Source == detect.SourceProviders {
-				state += " — " + e.Source.Detail // the provider and where its facts come from
+				state += " — " + s.providerWords() // the provider and where its facts come from
 			}
 		}
-		l := widget.NewLabel(fmt.Sprintf("%s: %s (%d ms)", sourceWords(e.Source.Source), state, e.Source.ElapsedMS))
+		l := widget.NewLabel(tr.T("checking.source_line", "source", sourceWords(tr, e.Source.Source), "state", state, "ms", tr.Int(int(e.Source.ElapsedMS))))
 		l.Wrapping = fyne.TextWrapWord
 		if !e.Source.Found {
 			l.Importance = widget.LowImportance
@@ -191,7 +199,7 @@ func (s *checkingScreen) apply(e detect.Event) {
 		if c := s.cells[cellKey{e.Start.Protocol, e.Start.Port, e.Start.Security}]; c != nil {
 			c.started++
 			if len(c.results) == 0 {
-				c.button.SetText("checking…")
+				c.button.SetText(s.u.t("cell.checking"))
 				c.button.SetIcon(theme.ViewRefreshIcon())
 				c.button.Importance = widget.MediumImportance
 				c.button.Refresh()
@@ -217,7 +225,7 @@ func (s *checkingScreen) apply(e detect.Event) {
 				c.results = append(c.results, *e.Probe)
 			}
 			best := bestResult(c.results)
-			word, icon, imp := statusLook(best)
+			word, icon, imp := statusLook(s.u.tr, best)
 			c.button.SetText(word)
 			c.button.SetIcon(icon)
 			c.button.Importance = imp
@@ -227,47 +235,83 @@ func (s *checkingScreen) apply(e detect.Event) {
 		s.updateProgress()
 	case e.Network != nil:
 		s.network.Objects = s.network.Objects[:1]
-		for _, o := range networkRows(*e.Network) {
+		for _, o := range networkRows(s.u.tr, *e.Network) {
 			s.network.Add(o)
 		}
 		s.network.Refresh()
 	case e.Stage == detect.StageSignIn:
-		_ = s.progress.Set("Signing in with your provider in the browser…")
+		_ = s.progress.Set(s.u.t("checking.stage_sign_in"))
 	case e.Stage == detect.StageProbing:
 		s.u.signedIn()
-		_ = s.progress.Set("Trying every port, encryption and login…")
+		_ = s.progress.Set(s.u.t("checking.stage_probing"))
 	case e.Stage == detect.StageSendTest:
-		_ = s.progress.Set("Sending a test message to yourself and looking for it…")
+		_ = s.progress.Set(s.u.t("checking.stage_send_test"))
 	}
 }
 
 func (s *checkingScreen) updateProgress() {
-	_ = s.progress.Set(fmt.Sprintf("%d of %d combinations checked", s.done, max(s.started, s.done)))
+	total := max(s.started, s.done)
+	_ = s.progress.Set(s.u.n("checking.progress", total, "done", s.u.tr.Int(s.done)))
+}
+
+// providerWords names the provider the knowledge base knows for the checked address and
+// where its facts come from (curated, an ISPDB snapshot).
+func (s *checkingScreen) providerWords() string {
+	tr := s.u.tr
+	addr, err := detect.ParseAddress(s.address)
+	p := s.u.cfg.Base.Providers.ByDomain(addr.Domain)
+	if err != nil || p == nil {
+		return tr.T("provenance.unknown")
+	}
+	var parts []string
+	if p.Provenance.Curated {
+		parts = append(parts, tr.T("provenance.curated"))
+	}
+	if p.Provenance.ISPDB != nil {
+		parts = append(parts, tr.T("provenance.ispdb", "date", p.Provenance.ISPDB.Date))
+	}
+	if len(parts) == 0 {
+		parts = append(parts, tr.T("provenance.unknown"))
+	}
+	return tr.T("provenance.provider", "provider", p.Name, "sources", strings.Join(parts, " + "))
 }
 
 // sourceWords names a discovery source for people.
-func sourceWords(src string) string {
+func sourceWords(tr *i18n.Lang, src string) string {
 	switch src {
 	case detect.SourceProviders:
-		return "Known providers"
+		return tr.T("source.providers")
 	case detect.SourceISPDB:
-		return "Mozilla's provider database (online)"
+		return tr.T("source.ispdb")
 	case detect.SourceAutoconfig:
-		return "Provider's setup file"
+		return tr.T("source.autoconfig")
 	case detect.SourceAutodiscover:
-		return "Microsoft Autodiscover"
+		return tr.T("source.autodiscover")
 	case detect.SourceSRV:
-		return "DNS service records"
+		return tr.T("source.srv")
 	case detect.SourceMX:
-		return "Mail exchanger (MX)"
+		return tr.T("source.mx")
 	case detect.SourceGuess:
-		return "Usual server names"
+		return tr.T("source.guess")
 	}
 	return src
 }
 
+// port25Words names a port-25 verdict (detect.Port25*).
+func port25Words(tr *i18n.Lang, v detect.Port25Verdict) string {
+	switch v {
+	case detect.Port25Open:
+		return tr.T("network.port25_open")
+	case detect.Port25Blocked:
+		return tr.T("network.port25_blocked")
+	case detect.Port25Intercepted:
+		return tr.T("network.port25_intercepted")
+	}
+	return tr.T("network.unknown")
+}
+
 // networkRows renders the network section.
-func networkRows(n detect.Network) []fyne.CanvasObject {
+func networkRows(tr *i18n.Lang, n detect.Network) []fyne.CanvasObject {
 	icon, imp := theme.QuestionIcon(), widget.LowImportance
 	switch n.Port25 {
 	case detect.Port25Open:
@@ -277,23 +321,25 @@ func networkRows(n detect.Network) []fyne.CanvasObject {
 	case detect.Port25Intercepted:
 		icon, imp = theme.WarningIcon(), widget.DangerImportance
 	}
-	p25 := widget.NewLabel("Port 25: " + string(n.Port25))
+	p25 := widget.NewLabel(tr.T("network.port25", "state", port25Words(tr, n.Port25)))
 	p25.Importance = imp
-	rows := []fyne.CanvasObject{container.NewHBox(widget.NewIcon(icon), p25)}
-	captive := "unknown"
+	p25.Wrapping = fyne.TextWrapWord
+	rows := []fyne.CanvasObject{container.NewBorder(nil, nil, widget.NewIcon(icon), nil, p25)}
+	captive := tr.T("network.unknown")
 	if n.CaptivePortal != nil {
-		captive = map[bool]string{true: "yes — sign in on a web page first", false: "no"}[*n.CaptivePortal]
+		captive = map[bool]string{true: tr.T("network.captive_yes"), false: tr.T("network.captive_no")}[*n.CaptivePortal]
 	}
+	unknown := tr.T("network.unknown")
 	for _, s := range []string{
-		"Sign-in page (captive portal): " + captive,
-		"This computer: " + firstOr(n.LocalAddresses, "unknown"),
-		"DNS: " + firstOr(n.DNSServers, "unknown"),
+		tr.T("network.captive", "state", captive),
+		tr.T("network.this_computer", "addresses", firstOr(n.LocalAddresses, unknown)),
+		tr.T("network.dns", "servers", firstOr(n.DNSServers, unknown)),
 	} {
 		l := widget.NewLabel(s)
 		l.Wrapping = fyne.TextWrapWord
 		rows = append(rows, l)
 	}
-	for _, a := range n.Advice {
+	for _, a := range tr.Notices(detect.NetworkNotices(n), n.Advice) {
 		l := widget.NewLabel(a)
 		l.Wrapping = fyne.TextWrapWord
 		l.Importance = widget.WarningImportance
@@ -331,47 +377,47 @@ func bestResult(rs []detect.ProbeResult) detect.ProbeResult {
 }
 
 // statusLook is a result's word, icon and colour: never colour alone.
-func statusLook(r detect.ProbeResult) (string, fyne.Resource, widget.Importance) {
+func statusLook(tr *i18n.Lang, r detect.ProbeResult) (string, fyne.Resource, widget.Importance) {
 	switch r.Status {
 	case detect.StatusOK:
 		switch {
 		case r.Verified:
-			return "works", theme.ConfirmIcon(), widget.SuccessImportance
+			return tr.T("status.works"), theme.ConfirmIcon(), widget.SuccessImportance
 		case r.Relay == detect.RelayAccepted:
-			return "no login", theme.WarningIcon(), widget.WarningImportance
+			return tr.T("status.no_login"), theme.WarningIcon(), widget.WarningImportance
 		default:
-			return "reachable", theme.ConfirmIcon(), widget.HighImportance
+			return tr.T("status.reachable"), theme.ConfirmIcon(), widget.HighImportance
 		}
 	case detect.StatusAuthFailed:
-		return "login rejected", theme.ErrorIcon(), widget.DangerImportance
+		return tr.T("status.login_rejected"), theme.ErrorIcon(), widget.DangerImportance
 	case detect.StatusAuthUnavailable:
-		return "no login method", theme.WarningIcon(), widget.WarningImportance
+		return tr.T("status.no_login_method"), theme.WarningIcon(), widget.WarningImportance
 	case detect.StatusPlaintextRefused:
-		return "not sent unencrypted", theme.WarningIcon(), widget.WarningImportance
+		return tr.T("status.not_sent_unencrypted"), theme.WarningIcon(), widget.WarningImportance
 	case detect.StatusCertInvalid:
-		return "bad certificate", theme.WarningIcon(), widget.DangerImportance
+		return tr.T("status.bad_certificate"), theme.WarningIcon(), widget.DangerImportance
 	case detect.StatusTLSFailed:
 		if r.Diagnosis != nil && r.Diagnosis.Kind == detect.KindPlainPort {
-			return "starts plain", theme.InfoIcon(), widget.LowImportance
+			return tr.T("status.starts_plain"), theme.InfoIcon(), widget.LowImportance
 		}
-		return "encryption failed", theme.ErrorIcon(), widget.DangerImportance
+		return tr.T("status.encryption_failed"), theme.ErrorIcon(), widget.DangerImportance
 	case detect.StatusTimeout:
-		return "no answer", theme.HistoryIcon(), widget.DangerImportance
+		return tr.T("status.no_answer"), theme.HistoryIcon(), widget.DangerImportance
 	case detect.StatusRefused:
-		return "closed", theme.CancelIcon(), widget.LowImportance
+		return tr.T("status.closed"), theme.CancelIcon(), widget.LowImportance
 	case detect.StatusSkipped:
-		return "blocked here", theme.CancelIcon(), widget.WarningImportance
+		return tr.T("status.blocked_here"), theme.CancelIcon(), widget.WarningImportance
 	case detect.StatusUntrustedHost:
-		return "not trusted", theme.WarningIcon(), widget.WarningImportance
+		return tr.T("status.not_trusted"), theme.WarningIcon(), widget.WarningImportance
 	case detect.StatusDNSFailed:
-		return "no such server", theme.CancelIcon(), widget.LowImportance
+		return tr.T("status.no_such_server"), theme.CancelIcon(), widget.LowImportance
 	case detect.StatusUnreachable:
-		return "unreachable", theme.ErrorIcon(), widget.DangerImportance
+		return tr.T("status.unreachable"), theme.ErrorIcon(), widget.DangerImportance
 	}
 	if r.Diagnosis != nil && r.Diagnosis.Kind == detect.KindImplicitTLSPort {
-		return "needs TLS", theme.InfoIcon(), widget.LowImportance
+		return tr.T("status.needs_tls"), theme.InfoIcon(), widget.LowImportance
 	}
-	return "error", theme.ErrorIcon(), widget.DangerImportance
+	return tr.T("status.error"), theme.ErrorIcon(), widget.DangerImportance
 }
 
 // showCell opens the diagnosis and redacted transcript of every host tried in a cell.
@@ -380,38 +426,95 @@ func (s *checkingScreen) showCell(k cellKey) {
 	if c == nil || len(c.results) == 0 {
 		return
 	}
-	showResults(s.u.win, fmt.Sprintf("%s %d — %s", strings.ToUpper(string(k.proto)), k.port, detect.SecurityWords(k.sec)), c.results)
+	showResults(s.u, fmt.Sprintf("%s %d — %s", strings.ToUpper(string(k.proto)), k.port, s.u.tr.Security(k.sec)), c.results)
 }
 
 // showResults is the one dialog that explains probe results.
-func showResults(w fyne.Window, title string, rs []detect.ProbeResult) {
+func showResults(u *UI, title string, rs []detect.ProbeResult) {
+	tr := u.tr
 	box := container.NewVBox()
 	for _, r := range rs {
-		word, icon, imp := statusLook(r)
+		word, icon, imp := statusLook(tr, r)
 		head := widget.NewLabelWithStyle(fmt.Sprintf("%s:%s — %s", r.Host, strconv.Itoa(r.Port), word), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		head.Importance = imp
-		box.Add(container.NewHBox(widget.NewIcon(icon), head))
-		if d := r.Diagnosis; d != nil {
-			for _, s := range []string{d.Title + ". " + d.Explanation, "What to do: " + d.Fix} {
+		head.Wrapping = fyne.TextWrapWord
+		box.Add(container.NewBorder(nil, nil, widget.NewIcon(icon), nil, head))
+		if r.Diagnosis != nil {
+			d := tr.Diagnosis(r.Diagnosis)
+			for _, s := range []string{tr.T("diagnosis.line", "title", d.Title, "explanation", d.Explanation), tr.T("diagnosis.fix", "fix", d.Fix)} {
 				l := widget.NewLabel(s)
 				l.Wrapping = fyne.TextWrapWord
 				box.Add(l)
 			}
 		}
-		if r.Cert != nil {
-			cert := fmt.Sprintf("Certificate: %s, issued by %s, valid until %s", r.Cert.Subject, r.Cert.Issuer, r.Cert.NotAfter)
-			if r.Cert.Problem != "" {
-				cert += " — problem: " + r.Cert.Problem
+		if c := r.Cert; c != nil {
+			until := c.NotAfter
+			if t, err := time.Parse(time.RFC3339, c.NotAfter); err == nil {
+				until = t.Format(time.DateOnly)
+			}
+			cert := tr.T("cert.line", "subject", c.Subject, "issuer", c.Issuer, "until", until)
+			if c.Problem != "" {
+				cert = tr.T("cert.line_problem", "subject", c.Subject, "issuer", c.Issuer, "until", until, "problem", tr.CertProblem(c.Problem))
 			}
 			l := widget.NewLabel(cert)
 			l.Wrapping = fyne.TextWrapWord
 			box.Add(l)
 		}
-		tr := widget.NewLabelWithStyle(strings.Join(r.Transcript, "\n"), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
-		box.Add(widget.NewAccordion(widget.NewAccordionItem(fmt.Sprintf("Conversation with the server (%d lines, passwords hidden)", len(r.Transcript)), tr)))
+		transcript := widget.NewLabelWithStyle(strings.Join(r.Transcript, "\n"), fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		box.Add(widget.NewAccordion(widget.NewAccordionItem(tr.N("results.transcript", len(r.Transcript)), transcript)))
 		box.Add(widget.NewSeparator())
 	}
 	scroll := container.NewVScroll(box)
 	scroll.SetMinSize(fyne.NewSize(640, 420))
-	dialog.ShowCustom(title, "Close", scroll, w)
+	dialog.ShowCustom(title, tr.T("common.close"), scroll, u.win)
+}
+
+// matrixLayout lays out the matrix: the first column (the row names) as wide as its
+// widest name, the cell columns sharing the rest equally, so long cell words in any
+// language get all the room the window has.
+type matrixLayout struct{ cols int }
+
+func (l *matrixLayout) sizes(objects []fyne.CanvasObject) (first, cell float32, rows []float32) {
+	for i, o := range objects {
+		m := o.MinSize()
+		if i%l.cols == 0 {
+			first = max(first, m.Width)
+			rows = append(rows, 0)
+		} else {
+			cell = max(cell, m.Width)
+		}
+		rows[len(rows)-1] = max(rows[len(rows)-1], m.Height)
+	}
+	return first, cell, rows
+}
+
+// MinSize is the widest row name, the widest cell times the cell columns, and the rows.
+func (l *matrixLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
+	first, cell, rows := l.sizes(objects)
+	pad := theme.Padding()
+	h := float32(0)
+	for _, r := range rows {
+		h += r + pad
+	}
+	return fyne.NewSize(first+float32(l.cols-1)*(cell+pad), max(0, h-pad))
+}
+
+// Layout places the objects row by row.
+func (l *matrixLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
+	first, _, rows := l.sizes(objects)
+	pad := theme.Padding()
+	cell := (size.Width - first - float32(l.cols-1)*pad) / float32(l.cols-1)
+	y := float32(0)
+	for i, o := range objects {
+		row, col := i/l.cols, i%l.cols
+		if col == 0 && row > 0 {
+			y += rows[row-1] + pad
+		}
+		x, w := float32(0), first
+		if col > 0 {
+			x, w = first+pad+float32(col-1)*(cell+pad), cell
+		}
+		o.Move(fyne.NewPos(x, y))
+		o.Resize(fyne.NewSize(w, rows[row]))
+	}
 }

@@ -1,7 +1,6 @@
 package gui
 
 import (
-	"fmt"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -11,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // This file is the confirmation the trust model asks for: a server that no trusted
@@ -84,15 +84,16 @@ func (g serverGroup) hosts() []string {
 }
 
 // consentText is what the confirmation says about a group of servers (pure, tested).
-func consentText(g serverGroup, address string) []string {
+func consentText(tr *i18n.Lang, g serverGroup, address string) []string {
 	names := strings.Join(g.hosts(), ", ")
-	lines := []string{fmt.Sprintf("We found %s for %s, but did not send your password there.", names, address)}
+	lines := []string{tr.N("consent.found", len(g), "hosts", names, "address", address)}
 	for _, s := range g {
-		line := s.trust.Host + " — where its name came from: " + s.trust.Why
+		why := tr.TrustReason(s.trust.Reason)
 		if s.trust.Via != "" {
-			line += " (" + s.trust.Via + ")"
+			lines = append(lines, tr.T("consent.origin_via", "host", s.trust.Host, "why", why, "via", s.trust.Via))
+		} else {
+			lines = append(lines, tr.T("consent.origin", "host", s.trust.Host, "why", why))
 		}
-		lines = append(lines, line)
 	}
 	if c := g[0].cert; c != nil {
 		certNames := strings.Join(c.SANs, ", ")
@@ -100,27 +101,26 @@ func consentText(g serverGroup, address string) []string {
 			certNames = c.Subject
 		}
 		lines = append(lines,
-			fmt.Sprintf("Certificate: for %s, issued by %s.", certNames, c.Issuer),
-			"Fingerprint (SHA-256): "+c.SHA256)
+			tr.T("consent.certificate", "names", certNames, "issuer", c.Issuer),
+			tr.T("consent.fingerprint", "sha256", c.SHA256))
 	} else {
-		lines = append(lines, "It offered no encryption, so nothing proves who runs it.")
+		lines = append(lines, tr.T("consent.no_encryption"))
 	}
-	lines = append(lines, "A certificate only proves a server's own name, not that it belongs to your provider. "+
-		"Say yes only if your provider's own help pages or your IT people name these servers.")
+	lines = append(lines, tr.N("consent.advice", len(g)))
 	return lines
 }
 
 // untrustedSection lists the untrusted servers on the result screen, one button per
 // certificate, each opening the confirmation.
 func (u *UI) untrustedSection(rep *detect.Report, groups []serverGroup) fyne.CanvasObject {
-	box := container.NewVBox(widget.NewLabelWithStyle("Servers we did not log in to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	box := container.NewVBox(widget.NewLabelWithStyle(u.t("consent.section"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	for _, g := range groups {
 		for _, s := range g {
-			l := widget.NewLabel(s.trust.Host + ": " + s.trust.Why)
+			l := widget.NewLabel(u.t("consent.server_why", "host", s.trust.Host, "why", u.tr.TrustReason(s.trust.Reason)))
 			l.Wrapping = fyne.TextWrapWord
 			box.Add(l)
 		}
-		b := widget.NewButtonWithIcon("Check "+strings.Join(g.hosts(), ", ")+" with my password…", theme.WarningIcon(), func() { u.confirmServers(rep, g) })
+		b := widget.NewButtonWithIcon(u.t("consent.check_button", "hosts", strings.Join(g.hosts(), ", ")), theme.WarningIcon(), func() { u.confirmServers(rep, g) })
 		b.Alignment = widget.ButtonAlignLeading
 		box.Add(b)
 	}
@@ -131,15 +131,15 @@ func (u *UI) untrustedSection(rep *detect.Report, groups []serverGroup) fyne.Can
 // account again with them allowed to receive the login.
 func (u *UI) confirmServers(rep *detect.Report, g serverGroup) {
 	var lines []fyne.CanvasObject
-	for _, t := range consentText(g, rep.Address) {
+	for _, t := range consentText(u.tr, g, rep.Address) {
 		l := widget.NewLabel(t)
 		l.Wrapping = fyne.TextWrapWord
 		lines = append(lines, l)
 	}
 	scroll := container.NewVScroll(container.NewVBox(lines...))
 	scroll.SetMinSize(fyne.NewSize(600, 320))
-	title := "Log in to " + strings.Join(g.hosts(), ", ") + "?"
-	d := dialog.NewCustomConfirm(title, "Yes, my provider's", "No", scroll, func(yes bool) {
+	title := u.t("consent.title", "hosts", strings.Join(g.hosts(), ", "))
+	d := dialog.NewCustomConfirm(title, u.t("consent.yes"), u.t("consent.no"), scroll, func(yes bool) {
 		if !yes || u.lastReq == nil {
 			return
 		}

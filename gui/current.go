@@ -25,6 +25,7 @@ import (
 	"github.com/mailsetup/mailsetup/clients"
 	"github.com/mailsetup/mailsetup/clients/current"
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // CurrentConfig is what the current-settings screen calls; main wires the real
@@ -95,8 +96,8 @@ func (u *UI) showCurrentFile(path string) {
 
 func (s *currentScreen) build() {
 	u := s.u
-	title := widget.NewLabelWithStyle("Check the settings I use now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	intro := widget.NewLabel("We read your mail program's settings (never its passwords), test exactly those on this network, and find the smallest change that works here.")
+	title := widget.NewLabelWithStyle(u.t("current.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	intro := widget.NewLabel(u.t("current.intro"))
 	intro.Wrapping = fyne.TextWrapWord
 	s.message = widget.NewLabel("")
 	s.message.Wrapping = fyne.TextWrapWord
@@ -107,14 +108,14 @@ func (s *currentScreen) build() {
 	s.details.Wrapping = fyne.TextWrapWord
 	s.details.TextStyle = fyne.TextStyle{Monospace: true}
 	s.password = widget.NewPasswordEntry()
-	s.password.SetPlaceHolder("Password for this account (used for this check only, never stored)")
+	s.password.SetPlaceHolder(u.t("current.password_placeholder"))
 	if u.cfg.Demo {
 		s.password.SetText(u.cfg.DemoPassword)
 	}
-	s.check = widget.NewButtonWithIcon("Check these settings", theme.SearchIcon(), func() { s.start() })
+	s.check = widget.NewButtonWithIcon(u.t("current.check"), theme.SearchIcon(), func() { s.start() })
 	s.check.Importance = widget.HighImportance
 	s.password.OnSubmitted = func(string) { s.start() }
-	openBtn := widget.NewButtonWithIcon("Open a file…", theme.FolderOpenIcon(), func() {
+	openBtn := widget.NewButtonWithIcon(u.t("current.open_file"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
@@ -124,8 +125,8 @@ func (s *currentScreen) build() {
 			s.openFile(path)
 		}, u.win)
 	})
-	manualBtn := widget.NewButtonWithIcon("Type them in…", theme.DocumentCreateIcon(), func() { s.manualForm() })
-	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), func() {
+	manualBtn := widget.NewButtonWithIcon(u.t("current.type_in"), theme.DocumentCreateIcon(), func() { s.manualForm() })
+	back := widget.NewButtonWithIcon(u.t("current.back"), theme.NavigateBackIcon(), func() {
 		s.stop()
 		u.showAccount("")
 	})
@@ -135,9 +136,9 @@ func (s *currentScreen) build() {
 	s.refreshList()
 	// The verdict comes first: once a check ran, its result sits above the account picker.
 	content := container.NewVBox(title, intro, s.message, progress, s.result,
-		widget.NewLabelWithStyle("Accounts found", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(u.t("current.accounts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
 		s.list, container.NewHBox(openBtn, manualBtn), s.details,
-		widget.NewForm(widget.NewFormItem("Password", s.password)),
+		widget.NewForm(widget.NewFormItem(u.t("account.password"), s.password)),
 		container.NewHBox(s.check, back))
 	u.setContent("current", container.NewPadded(container.NewVScroll(content)))
 }
@@ -145,12 +146,12 @@ func (s *currentScreen) build() {
 func (s *currentScreen) refreshList() {
 	var opts []string
 	for _, a := range s.accounts {
-		opts = append(opts, accountLine(a))
+		opts = append(opts, accountLine(s.u.tr, a))
 	}
 	s.list.Options = opts
 	if len(opts) == 0 {
 		s.list.Hide()
-		s.details.SetText("No Thunderbird or Outlook account was found for this user. Open a file (prefs.js, .reg, .prf, .mobileconfig, clientConfig XML or a saved report) or type the settings in.")
+		s.details.SetText(s.u.t("current.no_accounts"))
 		s.check.Disable()
 	} else {
 		s.list.Show()
@@ -168,9 +169,10 @@ func (s *currentScreen) refreshList() {
 }
 
 // accountLine names an account and where it was read.
-func accountLine(a clients.Account) string {
+func accountLine(tr *i18n.Lang, a clients.Account) string {
 	src := map[clients.Client]string{clients.Thunderbird: "Thunderbird", clients.Outlook: "Outlook", clients.OutlookPRF: "Outlook PRF",
-		clients.Apple: "Apple profile", clients.ClientConfig: "clientConfig file", clients.Report: "saved report", clients.Manual: "typed in"}[a.Client]
+		clients.Apple: tr.T("current.source_apple"), clients.ClientConfig: tr.T("current.source_clientconfig"),
+		clients.Report: tr.T("current.source_report"), clients.Manual: tr.T("current.source_manual")}[a.Client]
 	return a.Label() + " — " + src
 }
 
@@ -185,12 +187,14 @@ func (s *currentScreen) choose() {
 	}
 	a := s.accounts[s.chosen]
 	var lines []string
+	tr := s.u.tr
 	for _, x := range []struct {
 		label string
 		s     *detect.Setting
-	}{{"Incoming", a.Incoming}, {"Outgoing", a.Outgoing}} {
+	}{{tr.T("copy.incoming"), a.Incoming}, {tr.T("copy.outgoing"), a.Outgoing}} {
 		if x.s != nil {
-			lines = append(lines, fmt.Sprintf("%-8s %s %s:%d %s, user %q", x.label, strings.ToUpper(string(x.s.Protocol)), x.s.Host, x.s.Port, detect.SecurityWords(x.s.Security), x.s.Username))
+			lines = append(lines, tr.T("current.detail", "role", x.label, "protocol", strings.ToUpper(string(x.s.Protocol)), "host", x.s.Host,
+				"port", x.s.Port, "security", tr.Security(x.s.Security), "user", strconv.Quote(x.s.Username)))
 		}
 	}
 	lines = append(lines, a.Notes...)
@@ -203,7 +207,7 @@ func (s *currentScreen) openFile(path string) {
 	}
 	accts, notes, err := s.u.cfg.Current.Open(path)
 	if err != nil {
-		s.message.SetText("Could not read " + path + ": " + err.Error())
+		s.message.SetText(s.u.t("current.read_failed", "path", path, "error", err.Error()))
 		s.message.Show()
 		return
 	}
@@ -212,65 +216,77 @@ func (s *currentScreen) openFile(path string) {
 }
 
 // validatePort is the manual form's port validator (pure).
-func validatePort(v string) error {
+func validatePort(tr *i18n.Lang, v string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(v))
 	if err != nil || n < 1 || n > 65535 {
-		return errors.New("a port is a number from 1 to 65535")
+		return errors.New(tr.T("current.port_invalid"))
 	}
 	return nil
 }
 
-var securityChoices = []string{"SSL/TLS", "STARTTLS", "None"}
+// securityModes are the manual form's security choices, in the order its menus list them.
+var securityModes = []detect.Security{detect.SecurityTLS, detect.SecurityStartTLS, detect.SecurityNone}
 
-func securityOf(word string) detect.Security {
-	switch word {
-	case "SSL/TLS":
-		return detect.SecurityTLS
-	case "STARTTLS":
-		return detect.SecurityStartTLS
+func securitySelect(tr *i18n.Lang, chosen detect.Security) *widget.Select {
+	var names []string
+	for _, m := range securityModes {
+		names = append(names, tr.Security(m))
+	}
+	sel := widget.NewSelect(names, nil)
+	for i, m := range securityModes {
+		if m == chosen {
+			sel.SetSelectedIndex(i)
+		}
+	}
+	return sel
+}
+
+func securityOf(sel *widget.Select) detect.Security {
+	if i := sel.SelectedIndex(); i >= 0 && i < len(securityModes) {
+		return securityModes[i]
 	}
 	return detect.SecurityNone
 }
 
 // manualForm lets the user type the current settings in.
 func (s *currentScreen) manualForm() {
+	u := s.u
 	addr := widget.NewEntry()
-	addr.Validator = validateAddress
+	addr.Validator = func(v string) error { return validateAddress(u.tr, v) }
+	port := func(v string) error { return validatePort(u.tr, v) }
 	inProto := widget.NewSelect([]string{"IMAP", "POP3"}, nil)
 	inProto.SetSelected("IMAP")
 	inHost, inPort, inUser := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	inPort.Validator = validatePort
+	inPort.Validator = port
 	inPort.SetText("993")
-	inSec := widget.NewSelect(securityChoices, nil)
-	inSec.SetSelected("SSL/TLS")
+	inSec := securitySelect(u.tr, detect.SecurityTLS)
 	outHost, outPort, outUser := widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
-	outPort.Validator = validatePort
+	outPort.Validator = port
 	outPort.SetText("587")
-	outSec := widget.NewSelect(securityChoices, nil)
-	outSec.SetSelected("STARTTLS")
+	outSec := securitySelect(u.tr, detect.SecurityStartTLS)
 	items := []*widget.FormItem{
-		widget.NewFormItem("Email address", addr),
-		widget.NewFormItem("Incoming", inProto), widget.NewFormItem("Incoming server", inHost), widget.NewFormItem("Incoming port", inPort),
-		widget.NewFormItem("Incoming security", inSec), widget.NewFormItem("Incoming user name", inUser),
-		widget.NewFormItem("Outgoing (SMTP) server", outHost), widget.NewFormItem("Outgoing port", outPort),
-		widget.NewFormItem("Outgoing security", outSec), widget.NewFormItem("Outgoing user name", outUser),
+		widget.NewFormItem(u.t("account.address"), addr),
+		widget.NewFormItem(u.t("manual.incoming"), inProto), widget.NewFormItem(u.t("manual.incoming_server"), inHost), widget.NewFormItem(u.t("manual.incoming_port"), inPort),
+		widget.NewFormItem(u.t("manual.incoming_security"), inSec), widget.NewFormItem(u.t("manual.incoming_username"), inUser),
+		widget.NewFormItem(u.t("manual.outgoing_server"), outHost), widget.NewFormItem(u.t("manual.outgoing_port"), outPort),
+		widget.NewFormItem(u.t("manual.outgoing_security"), outSec), widget.NewFormItem(u.t("manual.outgoing_username"), outUser),
 	}
-	dialog.ShowForm("The settings you use now", "Use these", "Cancel", items, func(ok bool) {
+	dialog.ShowForm(u.t("manual.title"), u.t("manual.use"), u.t("common.cancel"), items, func(ok bool) {
 		if !ok {
 			return
 		}
 		ip, _ := strconv.Atoi(strings.TrimSpace(inPort.Text))
 		op, _ := strconv.Atoi(strings.TrimSpace(outPort.Text))
 		in := &detect.Setting{Protocol: detect.Protocol(strings.ToLower(inProto.Selected)), Host: strings.TrimSpace(inHost.Text), Port: ip,
-			Security: securityOf(inSec.Selected), Auth: "password-cleartext", Username: strings.TrimSpace(inUser.Text)}
+			Security: securityOf(inSec), Auth: "password-cleartext", Username: strings.TrimSpace(inUser.Text)}
 		out := &detect.Setting{Protocol: detect.SMTP, Host: strings.TrimSpace(outHost.Text), Port: op,
-			Security: securityOf(outSec.Selected), Auth: "password-cleartext", Username: strings.TrimSpace(outUser.Text)}
+			Security: securityOf(outSec), Auth: "password-cleartext", Username: strings.TrimSpace(outUser.Text)}
 		if out.Host == "" {
 			out = nil
 		}
 		a, err := current.Manual(strings.TrimSpace(addr.Text), in, out)
 		if err != nil {
-			dialog.ShowError(err, s.u.win)
+			u.showError(err)
 			return
 		}
 		s.accounts, s.notes = []clients.Account{a}, nil
@@ -299,7 +315,7 @@ func (s *currentScreen) start() {
 	s.fields = map[string]string{}
 	s.result.RemoveAll()
 	s.check.Disable()
-	_ = s.progress.Set("Testing exactly the settings you use now, on this network…")
+	_ = s.progress.Set(s.u.t("current.testing"))
 	progress := func(e current.Event) {
 		s.u.do(func() {
 			if s.run != run {
@@ -309,7 +325,7 @@ func (s *currentScreen) start() {
 			case e.Part != nil:
 				s.showVerdict(*e.Part)
 			case e.Stage == "matrix":
-				_ = s.progress.Set("Looking for the smallest change that works here…")
+				_ = s.progress.Set(s.u.t("current.looking_for_change"))
 			}
 		})
 	}
@@ -323,12 +339,13 @@ func (s *currentScreen) start() {
 			s.check.Enable()
 			if err != nil {
 				_ = s.progress.Set("")
-				s.message.SetText("The check could not run: " + err.Error())
+				s.message.SetText(s.u.t("checking.failed", "error", err.Error()))
 				s.message.Show()
 				return
 			}
 			s.res, s.net = res, view
-			_ = s.progress.Set(fmt.Sprintf("Verdict after %.1f s, finished in %.1f s.", float64(res.VerdictMS)/1000, float64(res.ElapsedMS)/1000))
+			tr := s.u.tr
+			_ = s.progress.Set(tr.T("current.timing", "verdict", tr.Decimal(float64(res.VerdictMS)/1000, 1), "total", tr.Decimal(float64(res.ElapsedMS)/1000, 1)))
 			s.showResult()
 			if s.u.cfg.OnResult != nil && res.Report != nil {
 				s.u.cfg.OnResult(res.Report)
@@ -337,36 +354,76 @@ func (s *currentScreen) start() {
 	})
 }
 
-func roleTitle(r current.Role) string {
+func roleTitle(tr *i18n.Lang, r current.Role) string {
 	if r == current.Outgoing {
-		return "Sending (SMTP)"
+		return tr.T("current.role_outgoing")
 	}
-	return "Receiving"
+	return tr.T("current.role_incoming")
+}
+
+// verdictText is a verdict's sentence in tr's language, from its notice (the English
+// Sentence when the verdict has none).
+func verdictText(tr *i18n.Lang, p current.Part) string {
+	v := p.Verdict
+	port, other := v.Notice.Args["port"], v.Notice.Args["other_port"]
+	switch v.Notice.Key {
+	case "verdict_works":
+		return tr.T("current.verdict_works")
+	case "verdict_relay":
+		return tr.T("current.verdict_relay")
+	case "verdict_pop_before_smtp":
+		return tr.T("current.verdict_pop_before_smtp")
+	case "verdict_reachable":
+		return tr.T("current.verdict_reachable")
+	case "verdict_intercepted":
+		return tr.T("current.verdict_intercepted")
+	case "verdict_unproven":
+		return tr.T("current.verdict_unproven", "explanation", tr.KindWords(v.Kind).Explanation)
+	case "verdict_port25_blocked":
+		if other != "" {
+			return tr.T("current.verdict_port25_blocked_elsewhere", "other_port", other)
+		}
+		return tr.T("current.verdict_port25_blocked")
+	case "verdict_port_blocked":
+		if other != "" {
+			return tr.T("current.verdict_port_blocked_elsewhere", "port", port, "other_port", other)
+		}
+		return tr.T("current.verdict_port_blocked", "port", port)
+	case "verdict_fails":
+		d := tr.Diagnosis(p.Probe.Diagnosis)
+		if p.Probe.Diagnosis == nil {
+			d = tr.KindWords(v.Kind)
+		}
+		return tr.T("current.verdict_fails", "title", d.Title, "explanation", d.Explanation)
+	}
+	return v.Sentence
 }
 
 // verdictCard renders one verdict: works or fails here, and why.
 func (s *currentScreen) verdictCard(p current.Part) fyne.CanvasObject {
-	head := "Works"
+	tr := s.u.tr
+	head := tr.T("current.head_works")
 	icon := theme.ConfirmIcon()
 	imp := widget.SuccessImportance
 	switch {
 	case p.Verdict.Works && !p.Verdict.Verified:
-		head, imp = "Reachable", widget.WarningImportance
+		head, imp = tr.T("current.head_reachable"), widget.WarningImportance
 	case !p.Verdict.Works && p.Verdict.BlockedHere:
-		head, icon, imp = "Blocked on this network", theme.ErrorIcon(), widget.DangerImportance
+		head, icon, imp = tr.T("current.head_blocked"), theme.ErrorIcon(), widget.DangerImportance
 	case !p.Verdict.Works:
-		head, icon, imp = "Fails here", theme.ErrorIcon(), widget.DangerImportance
+		head, icon, imp = tr.T("current.head_fails"), theme.ErrorIcon(), widget.DangerImportance
 	}
-	h := widget.NewLabelWithStyle(fmt.Sprintf("%s — %s", roleTitle(p.Role), head), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h := widget.NewLabelWithStyle(fmt.Sprintf("%s — %s", roleTitle(tr, p.Role), head), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	h.Importance = imp
-	now := widget.NewLabel(fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(p.Current.Protocol)), p.Current.Host, p.Current.Port, detect.SecurityWords(p.Current.Security)))
+	now := widget.NewLabel(fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(p.Current.Protocol)), p.Current.Host, p.Current.Port, tr.Security(p.Current.Security)))
 	now.Importance = widget.LowImportance
-	sentence := widget.NewLabel(p.Verdict.Sentence)
+	text := verdictText(tr, p)
+	sentence := widget.NewLabel(text)
 	sentence.Wrapping = fyne.TextWrapWord
-	s.fields[string(p.Role)+" verdict"] = p.Verdict.Sentence
+	s.fields[string(p.Role)+" verdict"] = text
 	probe := p.Probe
-	details := widget.NewButtonWithIcon("What happened", theme.InfoIcon(), func() {
-		showResults(s.u.win, roleTitle(p.Role)+": your setting", []detect.ProbeResult{probe})
+	details := widget.NewButtonWithIcon(tr.T("current.what_happened"), theme.InfoIcon(), func() {
+		showResults(s.u, tr.T("current.your_setting", "role", roleTitle(tr, p.Role)), []detect.ProbeResult{probe})
 	})
 	details.Importance = widget.LowImportance
 	return container.NewVBox(container.NewHBox(widget.NewIcon(icon), h, now, layout.NewSpacer(), details), sentence)
@@ -382,27 +439,31 @@ func (s *currentScreen) changeTable(c current.Change) fyne.CanvasObject {
 	for _, f := range c.Fields {
 		changed[f] = true
 	}
+	tr := s.u.tr
 	grid := container.NewGridWithColumns(3,
 		widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{}),
-		widget.NewLabelWithStyle("Now", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		widget.NewLabelWithStyle("Change to", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		widget.NewLabelWithStyle(tr.T("current.now"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+		widget.NewLabelWithStyle(tr.T("current.change_to"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	rows := []struct {
 		field    clients.Field
+		name     string
 		label    string
 		from, to string
 	}{
-		{clients.FieldHost, "Server", c.From.Host, c.To.Host},
-		{clients.FieldPort, "Port", strconv.Itoa(c.From.Port), strconv.Itoa(c.To.Port)},
-		{clients.FieldSecurity, "Security", detect.SecurityWords(c.From.Security), detect.SecurityWords(c.To.Security)},
-		{clients.FieldUsername, "User name", c.From.Username, c.To.Username},
-		{clients.FieldAuth, "Login method", loginWords(c.From.Auth), loginWords(c.To.Auth)},
+		{clients.FieldHost, "server", tr.T("field.server"), c.From.Host, c.To.Host},
+		{clients.FieldPort, "port", tr.T("field.port"), strconv.Itoa(c.From.Port), strconv.Itoa(c.To.Port)},
+		{clients.FieldSecurity, "security", tr.T("field.security"), tr.Security(c.From.Security), tr.Security(c.To.Security)},
+		{clients.FieldUsername, "user name", tr.T("field.username"), c.From.Username, c.To.Username},
+		{clients.FieldAuth, "login method", tr.T("field.login_method"), tr.Auth(c.From.Auth), tr.Auth(c.To.Auth)},
 	}
 	for _, r := range rows {
-		key := string(c.Role) + " " + strings.ToLower(r.label)
+		key := string(c.Role) + " " + r.name
 		s.fields[key] = r.to
 		label := widget.NewLabel(r.label)
+		label.Wrapping = fyne.TextWrapWord
 		from := widget.NewLabel(r.from)
 		to := widget.NewLabel(r.to)
+		from.Wrapping, to.Wrapping = fyne.TextWrapBreak, fyne.TextWrapBreak
 		if changed[r.field] {
 			s.fields[key+" changed"] = "yes"
 			label.TextStyle = fyne.TextStyle{Bold: true}
@@ -412,7 +473,7 @@ func (s *currentScreen) changeTable(c current.Change) fyne.CanvasObject {
 			from.Importance = widget.LowImportance
 		} else {
 			to.Importance = widget.LowImportance
-			to.SetText("(unchanged)")
+			to.SetText(tr.T("current.unchanged"))
 		}
 		grid.Add(label)
 		grid.Add(from)
@@ -421,29 +482,17 @@ func (s *currentScreen) changeTable(c current.Change) fyne.CanvasObject {
 	return grid
 }
 
-// loginWords names a mail program's login setting the way its menus do.
-func loginWords(a string) string {
-	switch a {
-	case "password-cleartext":
-		return "Normal password"
-	case "password-encrypted":
-		return "Encrypted password"
-	case "any":
-		return "Any method"
-	}
-	return authWords(a)
-}
-
 func (s *currentScreen) showResult() {
 	res := s.res
 	s.result.RemoveAll()
-	headline := "Your settings work on this network"
+	tr := s.u.tr
+	headline := tr.T("current.headline_works")
 	var changes []current.Change
 	for _, p := range res.Parts {
 		if !p.Verdict.Works {
-			headline = "Your settings need a change here"
+			headline = tr.T("current.headline_change")
 			if p.Change == nil {
-				headline = "Your settings do not work here"
+				headline = tr.T("current.headline_fails")
 			}
 		}
 		if p.Change != nil {
@@ -451,19 +500,20 @@ func (s *currentScreen) showResult() {
 		}
 	}
 	if len(changes) > 0 && res.OK() {
-		headline = "Your settings need a change here — and we proved one"
+		headline = tr.T("current.headline_proven")
 	}
 	h := widget.NewLabelWithStyle(headline, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	h.Wrapping = fyne.TextWrapWord
 	s.result.Add(h)
 	for _, p := range res.Parts {
 		s.result.Add(s.verdictCard(p))
 		if p.Change != nil {
-			t := widget.NewLabelWithStyle("Smallest change that works here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-			sentence := widget.NewLabel(p.Change.Sentence)
+			t := widget.NewLabelWithStyle(tr.T("current.smallest_change"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			sentence := widget.NewLabel(changeText(tr, *p.Change))
 			sentence.Wrapping = fyne.TextWrapWord
 			s.result.Add(widget.NewCard("", "", container.NewVBox(t, sentence, s.changeTable(*p.Change))))
 		} else if !p.Verdict.Works && p.Verdict.Advice != "" {
-			l := widget.NewLabel("No change that works was proven in this run. " + p.Verdict.Advice)
+			l := widget.NewLabel(tr.T("current.no_change", "advice", tr.KindWords(p.Verdict.Kind).Fix))
 			l.Wrapping = fyne.TextWrapWord
 			s.result.Add(l)
 		}
@@ -472,13 +522,47 @@ func (s *currentScreen) showResult() {
 		s.result.Add(s.fixRow())
 	}
 	s.result.Add(s.networkBox())
-	details := widget.NewButtonWithIcon("Every combination tried", theme.ListIcon(), func() {
+	details := widget.NewButtonWithIcon(tr.T("result.every_combination"), theme.ListIcon(), func() {
 		if res.Report != nil {
-			showResults(s.u.win, "Every combination tried", append(append([]detect.ProbeResult(nil), res.Report.Probes...), res.Extra...))
+			showResults(s.u, tr.T("result.every_combination"), append(append([]detect.ProbeResult(nil), res.Report.Probes...), res.Extra...))
 		}
 	})
 	s.result.Add(container.NewHBox(details))
 	s.result.Add(widget.NewSeparator())
+}
+
+// changeText says a proven change in tr's language, from its fields: each changed part
+// is one phrase, joined the way the language lists things.
+func changeText(tr *i18n.Lang, c current.Change) string {
+	var parts []string
+	for _, f := range c.Fields {
+		switch f {
+		case clients.FieldHost:
+			parts = append(parts, tr.T("change.server", "from", c.From.Host, "to", c.To.Host))
+		case clients.FieldPort:
+			parts = append(parts, tr.T("change.port", "from", c.From.Port, "to", c.To.Port))
+		case clients.FieldSecurity:
+			parts = append(parts, tr.T("change.security", "from", tr.Security(c.From.Security), "to", tr.Security(c.To.Security)))
+		case clients.FieldAuth:
+			parts = append(parts, tr.T("change.auth", "to", tr.Auth(c.To.Auth)))
+		case clients.FieldUsername:
+			parts = append(parts, tr.T("change.username", "to", c.To.Username))
+		}
+	}
+	list := strings.Join(parts, tr.T("change.list_separator"))
+	if len(parts) > 1 {
+		list = strings.Join(parts[:len(parts)-1], tr.T("change.list_separator")) + tr.T("change.list_last") + parts[len(parts)-1]
+	}
+	keep := len(c.Fields) == 1 && c.Fields[0] == clients.FieldPort
+	switch {
+	case keep && c.Verified:
+		return tr.T("change.sentence_keep", "changes", list, "security", tr.Security(c.To.Security))
+	case keep:
+		return tr.T("change.sentence_keep_unverified", "changes", list, "security", tr.Security(c.To.Security))
+	case c.Verified:
+		return tr.T("change.sentence", "changes", list)
+	}
+	return tr.T("change.sentence_unverified", "changes", list)
 }
 
 // fixRow is the fix button: in place for a Thunderbird profile (with confirmation and
@@ -486,19 +570,19 @@ func (s *currentScreen) showResult() {
 func (s *currentScreen) fixRow() fyne.CanvasObject {
 	status := widget.NewLabel("")
 	status.Wrapping = fyne.TextWrapWord
-	s.undo = widget.NewButtonWithIcon("Undo", theme.ContentUndoIcon(), func() { s.doUndo(status) })
+	s.undo = widget.NewButtonWithIcon(s.u.t("current.undo"), theme.ContentUndoIcon(), func() { s.doUndo(status) })
 	s.undo.Hide()
 	if current.Fixable(s.res.Account) {
-		s.fixBtn = widget.NewButtonWithIcon("Fix in Thunderbird", theme.DocumentSaveIcon(), func() { s.confirmFix(status) })
+		s.fixBtn = widget.NewButtonWithIcon(s.u.t("current.fix_thunderbird"), theme.DocumentSaveIcon(), func() { s.confirmFix(status) })
 	} else {
-		s.fixBtn = widget.NewButtonWithIcon("Save my settings with this change…", theme.DocumentSaveIcon(), func() { s.saveExports(status) })
+		s.fixBtn = widget.NewButtonWithIcon(s.u.t("current.save_change"), theme.DocumentSaveIcon(), func() { s.saveExports(status) })
 	}
 	s.fixBtn.Importance = widget.HighImportance
 	return container.NewVBox(container.NewHBox(s.fixBtn, s.undo), status)
 }
 
 // fixSummary lists the prefs a Thunderbird fix would write.
-func fixSummary(res *current.Result) string {
+func fixSummary(tr *i18n.Lang, res *current.Result) string {
 	var lines []string
 	for _, p := range res.Parts {
 		if p.Change == nil {
@@ -509,23 +593,23 @@ func fixSummary(res *current.Result) string {
 			if key == "" {
 				key = string(f)
 			}
-			lines = append(lines, fmt.Sprintf("• %s = %s", key, fieldValue(p.Change.To, f)))
+			lines = append(lines, fmt.Sprintf("• %s = %s", key, fieldValue(tr, p.Change.To, f)))
 		}
 	}
 	return strings.Join(lines, "\n")
 }
 
 // fieldValue is one field of a setting as text.
-func fieldValue(st detect.Setting, f clients.Field) string {
+func fieldValue(tr *i18n.Lang, st detect.Setting, f clients.Field) string {
 	switch f {
 	case clients.FieldHost:
 		return st.Host
 	case clients.FieldPort:
 		return strconv.Itoa(st.Port)
 	case clients.FieldSecurity:
-		return detect.SecurityWords(st.Security)
+		return tr.Security(st.Security)
 	case clients.FieldAuth:
-		return loginWords(st.Auth)
+		return tr.Auth(st.Auth)
 	case clients.FieldUsername:
 		return st.Username
 	}
@@ -533,14 +617,14 @@ func fieldValue(st detect.Setting, f clients.Field) string {
 }
 
 func (s *currentScreen) confirmFix(status *widget.Label) {
-	msg := "Thunderbird must be closed. We write only these settings into your profile's user.js and keep a backup of it, so you can undo:\n\n" + fixSummary(s.res)
-	d := dialog.NewConfirm("Change Thunderbird's settings?", msg, func(ok bool) {
+	msg := s.u.t("current.fix_confirm_text") + "\n\n" + fixSummary(s.u.tr, s.res)
+	d := dialog.NewConfirm(s.u.t("current.fix_confirm_title"), msg, func(ok bool) {
 		if ok {
 			s.doFix(status)
 		}
 	}, s.u.win)
-	d.SetConfirmText("Fix")
-	d.SetDismissText("Cancel")
+	d.SetConfirmText(s.u.t("current.fix"))
+	d.SetDismissText(s.u.t("common.cancel"))
 	d.Show()
 	s.confirm = d
 }
@@ -552,14 +636,14 @@ func (s *currentScreen) doFix(status *widget.Label) {
 	fx, err := s.u.cfg.Current.Fix(s.res)
 	if err != nil {
 		status.Importance = widget.DangerImportance
-		status.SetText("Not changed: " + err.Error())
+		status.SetText(s.u.t("current.not_changed", "error", err.Error()))
 		return
 	}
 	s.fixed = fx
 	status.Importance = widget.SuccessImportance
-	msg := "Done. Start Thunderbird: it now uses the change."
+	msg := s.u.t("current.fixed")
 	if fx.Backup != nil {
-		msg = "Written to " + fx.Backup.UserJS + ". Start Thunderbird: it now uses the change."
+		msg = s.u.t("current.fixed_file", "file", fx.Backup.UserJS)
 	}
 	status.SetText(msg)
 	s.fixBtn.Disable()
@@ -572,12 +656,12 @@ func (s *currentScreen) doUndo(status *widget.Label) {
 	}
 	if err := s.u.cfg.Current.Undo(s.fixed); err != nil {
 		status.Importance = widget.DangerImportance
-		status.SetText("Not undone: " + err.Error())
+		status.SetText(s.u.t("current.not_undone", "error", err.Error()))
 		return
 	}
 	s.fixed = nil
 	status.Importance = widget.MediumImportance
-	status.SetText("Undone: Thunderbird's settings are as they were.")
+	status.SetText(s.u.t("current.undone"))
 	s.undo.Hide()
 	s.fixBtn.Enable()
 }
@@ -589,7 +673,7 @@ func (s *currentScreen) saveExports(status *widget.Label) {
 	}
 	fx, err := s.u.cfg.Current.Fix(s.res)
 	if err != nil {
-		status.SetText("Not saved: " + err.Error())
+		status.SetText(s.u.t("current.not_saved", "error", err.Error()))
 		return
 	}
 	for _, f := range fx.Exports {
@@ -600,10 +684,10 @@ func (s *currentScreen) saveExports(status *widget.Label) {
 			}
 			defer w.Close()
 			if _, err := w.Write(f.Data); err != nil {
-				dialog.ShowError(err, s.u.win)
+				s.u.showError(err)
 				return
 			}
-			status.SetText("Saved " + w.URI().Name() + ". Install it as for any export (see the Set up your mail program buttons).")
+			status.SetText(s.u.t("current.saved", "file", w.URI().Name()))
 		}, s.u.win)
 		d.SetFileName(f.Name)
 		d.Show()
@@ -612,29 +696,30 @@ func (s *currentScreen) saveExports(status *widget.Label) {
 
 // networkBox shows this network and how the ones checked before compare.
 func (s *currentScreen) networkBox() fyne.CanvasObject {
-	box := container.NewVBox(widget.NewLabelWithStyle("This network", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	tr := s.u.tr
+	box := container.NewVBox(widget.NewLabelWithStyle(tr.T("checking.network"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	n := s.res.Network
-	line := "Port 25 " + string(n.Port25)
+	line := tr.T("network.port25", "state", port25Words(tr, n.Port25))
 	if v := s.net; v != nil {
 		name := v.Name
 		if name == "" {
 			switch {
 			case v.Fingerprint.WiFi != "":
-				name = "Wi-Fi “" + v.Fingerprint.WiFi + "”"
+				name = tr.T("current.net_wifi", "name", v.Fingerprint.WiFi)
 			case v.Fingerprint.Gateway != "":
-				name = "The network behind " + v.Fingerprint.Gateway
+				name = tr.T("current.net_gateway", "gateway", v.Fingerprint.Gateway)
 			default:
-				name = "This network"
+				name = tr.T("checking.network")
 			}
 		}
-		state := "first time here"
+		state := tr.T("current.net_first_time")
 		if v.Known {
-			state = "checked here before"
+			state = tr.T("current.net_known")
 		}
 		if !v.Remembered {
-			state = "not remembered: nothing identifies it"
+			state = tr.T("current.net_not_remembered")
 		}
-		line = fmt.Sprintf("%s (%s) — port 25 %s", name, state, n.Port25)
+		line = tr.T("current.net_line", "name", name, "state", state, "port25", port25Words(tr, n.Port25))
 		s.fields["network"] = line
 		for _, c := range v.Compare {
 			l := widget.NewLabel("• " + c)
@@ -643,6 +728,8 @@ func (s *currentScreen) networkBox() fyne.CanvasObject {
 			s.fields["compare"] += c + "\n"
 		}
 	}
-	box.Objects = append([]fyne.CanvasObject{box.Objects[0], widget.NewLabel(line)}, box.Objects[1:]...)
+	netLine := widget.NewLabel(line)
+	netLine.Wrapping = fyne.TextWrapWord
+	box.Objects = append([]fyne.CanvasObject{box.Objects[0], netLine}, box.Objects[1:]...)
 	return box
 }

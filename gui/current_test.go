@@ -18,6 +18,7 @@ import (
 	"github.com/mailsetup/mailsetup/clients/thunderbird"
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/detect/detecttest"
+	"github.com/mailsetup/mailsetup/i18n"
 	"github.com/mailsetup/mailsetup/netmemory"
 )
 
@@ -45,7 +46,7 @@ user_pref("mail.smtpserver.smtp1.username", "me@demo.test");
 // memory that already knows a "Home" network where port 25 worked.
 func newCurrentUI(t *testing.T) (*UI, string) {
 	t.Helper()
-	a := test.NewTempApp(t)
+	a := newApp(t)
 	w := detecttest.StartWorld(t, "demo.test", user, pass)
 	w.Net.Drop("*", 25)
 	dir := t.TempDir()
@@ -212,7 +213,7 @@ func TestValidatePort(t *testing.T) {
 		in string
 		ok bool
 	}{{"587", true}, {" 993 ", true}, {"0", false}, {"65536", false}, {"x", false}, {"", false}} {
-		if err := validatePort(tt.in); (err == nil) != tt.ok {
+		if err := validatePort(i18n.New("en"), tt.in); (err == nil) != tt.ok {
 			t.Errorf("validatePort(%q) = %v, want ok=%v", tt.in, err, tt.ok)
 		}
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/detect/detecttest"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 const (
@@ -38,7 +39,7 @@ func TestValidateAddress(t *testing.T) {
 		{"Me <me@example.com>", false, "not an email address"},
 	}
 	for _, tt := range tests {
-		err := validateAddress(tt.in)
+		err := validateAddress(i18n.New("en"), tt.in)
 		if (err == nil) != tt.ok || err != nil && !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("validateAddress(%q) = %v, want ok=%v containing %q", tt.in, err, tt.ok, tt.want)
 		}
@@ -49,7 +50,14 @@ func TestValidateAddress(t *testing.T) {
 // synchronously so the whole flow happens inside the tap.
 func newTestUI(t *testing.T) (*UI, *detecttest.World) {
 	t.Helper()
-	a := test.NewTempApp(t)
+	return newTestUIIn(t, "en")
+}
+
+// newTestUIIn is newTestUI speaking the language code.
+func newTestUIIn(t *testing.T, code string) (*UI, *detecttest.World) {
+	t.Helper()
+	a := newApp(t)
+	a.Preferences().SetString(prefLanguage, code)
 	w := detecttest.StartWorld(t, "demo.test", user, pass)
 	u := New(a, Config{
 		Base:       detect.Options{Dialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert}, SkipNetwork: true, Timeout: 3 * time.Second},
@@ -92,7 +100,7 @@ func TestFlowFindsVerifiedSettings(t *testing.T) {
 			t.Errorf("password stored under %s", k)
 		}
 	}
-	if strings.Contains(settingsText(u.result.report), pass) {
+	if strings.Contains(settingsText(u.tr, u.result.report), pass) {
 		t.Error("password in the copy-all text")
 	}
 }
@@ -138,7 +146,7 @@ func TestInvalidAddressDisablesCheck(t *testing.T) {
 }
 
 func TestCancelStopsAtOnce(t *testing.T) {
-	a := test.NewTempApp(t)
+	a := newApp(t)
 	started := make(chan struct{})
 	finished := make(chan error, 1)
 	u := New(a, Config{
@@ -215,7 +223,7 @@ func TestExportBytesForEveryButton(t *testing.T) {
 	fill(u, user, pass)
 	test.Tap(u.acct.check)
 	for _, b := range exportButtons {
-		data, err := exportBytes(u.result.report, b.format)
+		data, err := exportBytes(u.tr, u.result.report, b.format)
 		if err != nil || len(data) == 0 || bytes.Contains(data, []byte(pass)) {
 			t.Errorf("%s: %d bytes, %v", b.format, len(data), err)
 		}
@@ -229,7 +237,7 @@ func TestExportBytesForEveryButton(t *testing.T) {
 // result once, and closes when asked to.
 func TestAutoStartReportsAndQuits(t *testing.T) {
 	for _, quit := range []bool{false, true} {
-		a := test.NewTempApp(t)
+		a := newApp(t)
 		w := detecttest.StartWorld(t, "demo.test", user, pass)
 		var got []*detect.Report
 		u := New(a, Config{

@@ -2,8 +2,10 @@ package gui
 
 import (
 	"strings"
+	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -18,6 +20,14 @@ func textsOf(o fyne.CanvasObject) string {
 			b.WriteString(w.Text + "\n")
 		case *widget.Button:
 			b.WriteString(w.Text + "\n")
+		case *widget.Check:
+			b.WriteString(w.Text + "\n")
+		case *widget.RadioGroup:
+			b.WriteString(strings.Join(w.Options, "\n") + "\n")
+		case *widget.Select:
+			b.WriteString(w.Selected + "\n" + strings.Join(w.Options, "\n") + "\n")
+		case *widget.Entry:
+			b.WriteString(w.PlaceHolder + "\n")
 		case *widget.Card:
 			b.WriteString(w.Title + "\n")
 			if w.Content != nil {
@@ -44,3 +54,12 @@ func textsOf(o fyne.CanvasObject) string {
 }
 
 func allText(u *UI) string { return textsOf(u.win.Content()) }
+
+// newApp is a test app that speaks English whatever the machine's language, as the
+// tests that read English words expect; the language tests choose their own.
+func newApp(t *testing.T) fyne.App {
+	t.Helper()
+	a := test.NewTempApp(t)
+	a.Preferences().SetString(prefLanguage, "en")
+	return a
+}

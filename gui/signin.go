@@ -34,11 +34,11 @@ func (u *UI) oauthProvider(address string) string {
 // signInButton is the account screen's "Sign in with <provider>" button; it shows only
 // for addresses whose provider the knowledge base knows a sign-in for.
 func (u *UI) signInButton(s *accountScreen) *widget.Button {
-	b := widget.NewButtonWithIcon("Sign in with your provider", theme.LoginIcon(), func() { u.submitSignIn() })
+	b := widget.NewButtonWithIcon(u.t("signin.button_generic"), theme.LoginIcon(), func() { u.submitSignIn() })
 	b.Hide()
 	update := func(address string) {
 		if name := u.oauthProvider(address); name != "" {
-			b.SetText("Sign in with " + name)
+			b.SetText(u.t("signin.button", "provider", name))
 			b.Show()
 		} else {
 			b.Hide()
@@ -58,7 +58,7 @@ func (u *UI) signInButton(s *accountScreen) *widget.Button {
 // submitSignIn starts a check that signs in with the provider in the browser.
 func (u *UI) submitSignIn() {
 	s := u.acct
-	if s == nil || validateAddress(s.address.Text) != nil {
+	if s == nil || validateAddress(u.tr, s.address.Text) != nil {
 		return
 	}
 	req := u.requestFromForm()
@@ -104,17 +104,18 @@ func (u *UI) openURL(target *url.URL) error {
 // showSignInWait is the dialog shown while the user signs in on the provider's page.
 func (u *UI) showSignInWait(req request, target *url.URL) {
 	provider := u.oauthProvider(req.address)
-	if provider == "" {
-		provider = "your provider"
+	text, title := u.t("signin.wait_generic", "address", req.address), u.t("signin.button_generic")
+	if provider != "" {
+		text, title = u.t("signin.wait", "provider", provider, "address", req.address), u.t("signin.button", "provider", provider)
 	}
-	msg := widget.NewLabel("We opened " + provider + "'s sign-in page in your browser. Sign in there as " + req.address +
-		" and allow access to your mail; then come back here. Your password goes to " + provider + " only, never to this program.")
+	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
-	again := widget.NewButtonWithIcon("Open the page again", theme.ComputerIcon(), func() { _ = u.openURL(target) })
+	again := widget.NewButtonWithIcon(u.t("signin.open_again"), theme.ComputerIcon(), func() { _ = u.openURL(target) })
 	link := widget.NewLabel(shorten(target.String(), 90))
 	link.Importance = widget.LowImportance
+	link.Wrapping = fyne.TextWrapBreak
 	box := container.NewVBox(msg, widget.NewProgressBarInfinite(), container.NewHBox(again), link)
-	d := dialog.NewCustom("Sign in with "+provider, "Cancel", box, u.win)
+	d := dialog.NewCustom(title, u.t("common.cancel"), box, u.win)
 	d.SetOnClosed(func() {
 		if u.signIn == d { // closed by the user, not by the check moving on
 			u.signIn = nil
@@ -148,16 +149,16 @@ func (u *UI) signInOffer(rep *detect.Report) fyne.CanvasObject {
 	if a == nil || a.SignedIn || u.lastReq == nil {
 		return nil
 	}
-	words := a.Provider + " also lets mail programs sign in on its own page (OAuth2)."
+	words := u.t("signin.offer", "provider", a.Provider)
 	if a.Needed {
-		words = a.Provider + " does not accept your password from mail programs here: they sign in on " + a.Provider + "'s own page (OAuth2)."
+		words = u.t("signin.offer_needed", "provider", a.Provider)
 	}
 	if a.Error != "" {
-		words += " The last sign-in did not work: " + firstSentence(a.ErrorWords)
+		words += " " + u.t("signin.last_failed", "words", firstSentence(u.tr.OAuthError(a.Error, a.ErrorWords)))
 	}
 	l := widget.NewLabel(words)
 	l.Wrapping = fyne.TextWrapWord
-	b := widget.NewButtonWithIcon("Sign in with "+a.Provider, theme.LoginIcon(), func() {
+	b := widget.NewButtonWithIcon(u.t("signin.button", "provider", a.Provider), theme.LoginIcon(), func() {
 		req := *u.lastReq
 		req.oauth = detect.OAuthBrowser
 		u.startCheck(req)

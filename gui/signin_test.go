@@ -40,7 +40,7 @@ func TestFlowSignInWithProvider(t *testing.T) {
 	browserDone := make(chan error, 1)
 	var waited bool
 	var u *UI
-	a := test.NewTempApp(t)
+	a := newApp(t)
 	u = New(a, Config{
 		Base: detect.Options{Dialer: w.Net, Resolver: w.Net, ExtraRoots: roots, SkipNetwork: true, Timeout: 5 * time.Second, Providers: db},
 		// The engine runs in the background, as in the real window: the sign-in waits for the browser.

@@ -2,7 +2,7 @@
 # Fails when a package imports across a boundary the design forbids.
 set -euo pipefail
 fail=0
-for pkg in ./detect/... ./export/... ./batch/... ./clients/... ./netmemory/... ./cmd/mailsetup/cli/...; do
+for pkg in ./detect/... ./export/... ./batch/... ./i18n/... ./clients/... ./netmemory/... ./cmd/mailsetup/cli/...; do
   for p in $(go list "$pkg" 2>/dev/null); do
     if go list -deps "$p" | grep -q '^fyne.io/'; then
       echo "boundary: $p imports Fyne" >&2; fail=1

@@ -69,33 +69,56 @@ app=
 
 # Check the settings I use now: a Thunderbird profile whose outgoing server is on port
 # 25, on a demo network that drops port 25 like a hotel's; the window shows the verdict
-# and the smallest proven change.
-prof=$(mktemp -d)
-cat >"$prof/prefs.js" <<'PREFS'
+# and the smallest proven change (in English, then in Russian for the README).
+profile=$(mktemp -d)/me.default
+mkdir -p "$profile"
+cat >"$profile/prefs.js" <<'PREFS'
 user_pref("mail.accountmanager.accounts", "account1");
-user_pref("mail.account.account1.server", "server1");
 user_pref("mail.account.account1.identities", "id1");
+user_pref("mail.account.account1.server", "server1");
+user_pref("mail.identity.id1.useremail", "you@demo.example");
+user_pref("mail.identity.id1.smtpServer", "smtp1");
 user_pref("mail.server.server1.type", "imap");
-user_pref("mail.server.server1.name", "you@demo.example");
 user_pref("mail.server.server1.hostname", "imap.demo.example");
 user_pref("mail.server.server1.port", 993);
 user_pref("mail.server.server1.socketType", 3);
 user_pref("mail.server.server1.userName", "you@demo.example");
-user_pref("mail.identity.id1.useremail", "you@demo.example");
-user_pref("mail.identity.id1.smtpServer", "smtp1");
 user_pref("mail.smtpservers", "smtp1");
 user_pref("mail.smtpserver.smtp1.hostname", "smtp.demo.example");
 user_pref("mail.smtpserver.smtp1.port", 25);
 user_pref("mail.smtpserver.smtp1.try_ssl", 2);
 user_pref("mail.smtpserver.smtp1.username", "you@demo.example");
 PREFS
-MAILSETUP_CURRENT_FILE="$prof/prefs.js" MAILSETUP_CURRENT_CHECK=1 MAILSETUP_DEMO_DROP25=1 "$bin" --demo >>"$log" 2>&1 &
+MAILSETUP_CURRENT_FILE="$profile/prefs.js" MAILSETUP_CURRENT_CHECK=1 MAILSETUP_DEMO_DROP25=1 "$bin" --demo >>"$log" 2>&1 &
 app=$!
 sleep 6
 import -window root "$out/7-current.png"
 kill "$app"; wait "$app" 2>/dev/null || true
 app=
-rm -rf "$prof"
+LANG=ru_RU.UTF-8 MAILSETUP_DEMO_DROP25=1 MAILSETUP_CURRENT_FILE="$profile" MAILSETUP_CURRENT_CHECK=1 "$bin" --demo >>"$log" 2>&1 &
+app=$!
+sleep 9
+import -window root "$out/ru-4-current.png"
+kill "$app"; wait "$app" 2>/dev/null || true
+app=
+rm -rf "$(dirname "$profile")"
+
+# The window in other languages, chosen from the system's (LANG): the account, checking
+# and result screens in Russian and German (Cyrillic and long words; README screenshots).
+for run in ru_RU.UTF-8:ru de_DE.UTF-8:de; do
+  LANG=${run%%:*} MAILSETUP_DEMO_RTT=400ms "$bin" --demo >>"$log" 2>&1 &
+  app=$!
+  sleep 2
+  import -window root "$out/${run##*:}-1-account.png"
+  xdotool key Return
+  sleep 1.5
+  import -window root "$out/${run##*:}-2-checking.png"
+  sleep 8
+  import -window root "$out/${run##*:}-3-result.png"
+  kill "$app"; wait "$app" 2>/dev/null || true
+  app=
+done
+
 # The batch screen (MAILSETUP_DEMO_BATCH): three demo client domains with 30 mailboxes,
 # checked at once with a slow round trip so the live table can be photographed, then two
 # rows' details (a verified one, and the wrong password of user04@acme.example).

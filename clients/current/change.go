@@ -34,6 +34,12 @@ type Verdict struct {
 	Sentence string `json:"sentence"`
 	// Advice is the engine's plain-words fix for the failure kind.
 	Advice string `json:"advice,omitempty"`
+	// Notice is Sentence in structured form, for front ends in other languages: key
+	// verdict_works, verdict_relay, verdict_pop_before_smtp, verdict_reachable,
+	// verdict_unproven, verdict_intercepted, verdict_port25_blocked,
+	// verdict_port_blocked (args port, and other_port when the server answers there) or
+	// verdict_fails (the probe's diagnosis says why).
+	Notice detect.Notice `json:"notice"`
 }
 
 // Judge decides whether cur works on this network from its own probe (p), the
@@ -50,17 +56,22 @@ func Judge(cur detect.Setting, p detect.ProbeResult, n detect.Network, others []
 		case p.Verified:
 			v.Works, v.Verified = true, true
 			v.Sentence = "Works: we logged in with exactly these settings on this network."
+			v.Notice.Key = "verdict_works"
 		case p.Relay == detect.RelayAccepted && cur.Auth == detect.AuthNone:
 			v.Works = true
 			v.Sentence = "Works on this network only: the server accepts mail from here without a login."
+			v.Notice.Key = "verdict_relay"
 		case p.Relay == detect.RelayAfterPOP3:
 			v.Works = true
 			v.Sentence = "Works after checking mail: the server relays only shortly after a POP3 login (POP before SMTP)."
+			v.Notice.Key = "verdict_pop_before_smtp"
 		case !withPassword:
 			v.Works = true
 			v.Sentence = "Reachable: the server answered and the encryption checked out; without your password the login was not tested."
+			v.Notice.Key = "verdict_reachable"
 		default:
 			v.Sentence = "The server answered, but no login was proven: " + lowerFirst(detect.WordsFor(kind).Explanation)
+			v.Notice.Key = "verdict_unproven"
 		}
 		return v
 	}
@@ -73,15 +84,19 @@ func Judge(cur detect.Setting, p detect.ProbeResult, n detect.Network, others []
 		v.BlockedHere = true
 		v.Kind = detect.KindPort25Blocked
 		v.Sentence = "Fails here because something on this network intercepts port 25 and answers in the server's place; never send a password there."
+		v.Notice.Key = "verdict_intercepted"
 	case p.Port == 25 && p.Protocol == detect.SMTP && (kind == detect.KindPort25Blocked || silent && n.Port25 == detect.Port25Blocked):
 		v.BlockedHere = true
 		v.Kind = detect.KindPort25Blocked
 		v.Sentence = "Fails here because this network blocks outgoing port 25, as many ISPs, hotels and public networks do" + answersElsewhere(p, others) + "."
+		v.Notice = portNotice("verdict_port25_blocked", p, others)
 		v.Advice = detect.WordsFor(detect.KindPort25Blocked).Fix
 	case silent && (n.Outbound[port] == detect.PortFiltered || answersOnOtherPort(p, others)):
 		v.BlockedHere = true
 		v.Sentence = "Fails here because this network silently blocks port " + port + answersElsewhere(p, others) + "."
+		v.Notice = portNotice("verdict_port_blocked", p, others)
 	default:
+		v.Notice.Key = "verdict_fails"
 		v.Sentence = "Fails here because " + lowerFirst(strings.TrimSuffix(w.Title, ".")) + ": " + lowerFirst(w.Explanation)
 		if p.Diagnosis != nil && p.Diagnosis.Explanation != w.Explanation {
 			v.Sentence = "Fails here because " + lowerFirst(strings.TrimSuffix(w.Title, ".")) + ": " + lowerFirst(p.Diagnosis.Explanation)
@@ -105,6 +120,16 @@ func answeredPort(p detect.ProbeResult, others []detect.ProbeResult) int {
 		}
 	}
 	return best
+}
+
+// portNotice is a blocked-port verdict's notice: the port, and the port on which the
+// same server answers in this run, if any.
+func portNotice(key string, p detect.ProbeResult, others []detect.ProbeResult) detect.Notice {
+	n := detect.Notice{Key: detect.NoticeKey(key), Args: map[string]string{"port": strconv.Itoa(p.Port)}}
+	if port := answeredPort(p, others); port != 0 {
+		n.Args["other_port"] = strconv.Itoa(port)
+	}
+	return n
 }
 
 func answersElsewhere(p detect.ProbeResult, others []detect.ProbeResult) string {

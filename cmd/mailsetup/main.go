@@ -12,11 +12,12 @@ import (
 	"golang.org/x/term"
 
 	// First, so the locale is fixed before Fyne's lang package reads it.
-	_ "github.com/mailsetup/mailsetup/cmd/mailsetup/internal/locale"
+	"github.com/mailsetup/mailsetup/cmd/mailsetup/internal/locale"
 
 	"github.com/mailsetup/mailsetup/cmd/mailsetup/cli"
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/detect/knowledge"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // version and commit are set at build time with -ldflags -X.
@@ -51,6 +52,9 @@ func main() {
 				return string(b), err
 			},
 			Base: detect.Options{Providers: db},
+			// The sheet and the text export follow the environment's language; the JSON
+			// and the other output stay English.
+			Language: i18n.Match(locale.Locales()...),
 		}
 		os.Exit(cli.Main(ctx, args, env))
 	}

@@ -27,6 +27,10 @@ type Env struct {
 	ShowCode    func(oauth.DeviceCode) error
 	// OAuth is the OAuth2 package's environment (config folder, environment variables).
 	OAuth oauth.Options
+	// Language is the language of the settings sheet and the text export (an i18n code;
+	// main takes it from LANGUAGE, LC_ALL, LC_MESSAGES or LANG); "" is English. The JSON
+	// and the other human output stay English.
+	Language string
 }
 
 // Exit codes shared by all subcommands.

@@ -19,18 +19,22 @@ import (
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/detect/trust"
 	"github.com/mailsetup/mailsetup/export"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 const exportUsage = `usage: mailsetup export --format FORMAT
                         [--in report.json | [--password-stdin] ADDRESS] [-o FILE]
-                        [--name NAME] [--org ORG]
+                        [--name NAME] [--org ORG] [--lang LANG]
                         [--sign-cert cert.p12 [--sign-cert-password-stdin]]
   FORMAT: apple, thunderbird, thunderbird-prefs, outlook-prf, outlook-prf-cmd, outlook,
           outlook-reg, outlook-new, sheet, text
   --sign-cert signs the Apple profile (CMS) with the certificate and key in a PKCS #12
   file; its password comes from the next line of standard input with
   --sign-cert-password-stdin (after the account password when --password-stdin is
-  given too), else from a hidden prompt. No password is ever written to a file.`
+  given too), else from a hidden prompt. No password is ever written to a file.
+  --lang writes the sheet and the text in en, ru, de, fr, es or pt-BR (default: the
+  language LANGUAGE, LC_ALL, LC_MESSAGES or LANG names, else English); the files for
+  mail programs are the same in every language.`
 
 // maxReport caps a report file read by --in.
 const maxReport = 32 << 20
@@ -109,9 +113,13 @@ func Export(ctx context.Context, args []string, env Env) int {
 	pwStdin := fs.Bool("password-stdin", false, "read the account password from the first line of standard input (probing only)")
 	signCert := fs.String("sign-cert", "", "sign the Apple profile with this PKCS #12 file")
 	signStdin := fs.Bool("sign-cert-password-stdin", false, "read the PKCS #12 password from standard input")
+	lang := fs.String("lang", env.Language, "language of the sheet and the text")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return badInput(env, err, exportUsage)
+	}
+	if *lang != "" && !i18n.Known(*lang) {
+		return badInput(env, fmt.Errorf("--lang %q: want one of en, ru, de, fr, es, pt-BR", *lang), "")
 	}
 	if *includePW {
 		return badInput(env, errIncludePassword, "")
@@ -172,7 +180,7 @@ func Export(ctx context.Context, args []string, env Env) int {
 			return badInput(env, err, "")
 		}
 	}
-	opts := export.Options{DisplayName: *name, Organization: *org, VerifiedAt: rep.Meta.StartedAt, Signer: signer}
+	opts := export.Options{DisplayName: *name, Organization: *org, VerifiedAt: rep.Meta.StartedAt, Signer: signer, Language: *lang}
 	acc, err := export.FromReport(rep, opts)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailsetup: %v\n", err)
@@ -394,7 +402,7 @@ func Batch(ctx context.Context, args []string, env Env) int {
 	start := time.Now()
 	results := b.Check(ctx, clients)
 	took := time.Since(start)
-	written, err := batch.ExportAll(*outDir, clients, results, batch.ExportOptions{Formats: wanted, Branding: brand, Signer: signer})
+	written, err := batch.ExportAll(*outDir, clients, results, batch.ExportOptions{Formats: wanted, Branding: brand, Signer: signer, Language: env.Language})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailsetup: %v\n", err)
 		return ExitNotFound

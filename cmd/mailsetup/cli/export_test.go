@@ -63,6 +63,9 @@ func TestExportCommand(t *testing.T) {
 		{"both in and address", []string{"--format", "text", "--in", report, demoUser}, "", ExitBadInput, ""},
 		{"missing report", []string{"--format", "text", "--in", filepath.Join(dir, "nope.json")}, "", ExitBadInput, ""},
 		{"not a report", []string{"--format", "text", "--in", bad}, "", ExitBadInput, ""},
+		{"text in German", []string{"--format", "text", "--in", report, "--lang", "de"}, "", ExitOK, "durch eine echte Anmeldung bewiesen"},
+		{"sheet in Russian", []string{"--format", "sheet", "--in", report, "--lang", "ru"}, "", ExitOK, `<html lang="ru">`},
+		{"unknown language", []string{"--format", "text", "--in", report, "--lang", "xx"}, "", ExitBadInput, ""},
 	}
 	for _, tt := range tests {
 		env, out, errb := worldEnv(t, tt.stdin)
@@ -78,6 +81,25 @@ func TestExportCommand(t *testing.T) {
 		}
 		if strings.Contains(tt.name, "include-password") && !strings.Contains(errb.String(), "Mail asks for the password") {
 			t.Errorf("%s: stderr does not say why: %s", tt.name, errb.String())
+		}
+	}
+
+	// The environment's language (main takes it from LANG) sets the sheet's and the
+	// text's language; --lang overrides it; the other formats do not change.
+	for _, tt := range []struct {
+		lang string
+		args []string
+		want string
+	}{
+		{"fr", []string{"--format", "text"}, "prouvé par une vraie connexion"},
+		{"pt-BR", []string{"--format", "sheet"}, "Comprovado"},
+		{"es", []string{"--format", "text", "--lang", "en"}, "proven by a real login"},
+		{"ru", []string{"--format", "thunderbird"}, "<hostname>smtp.demo.test</hostname>"},
+	} {
+		env, out, errb := worldEnv(t, "")
+		env.Language = tt.lang
+		if code := Main(context.Background(), append(append([]string{"export"}, tt.args...), "--in", report), env); code != ExitOK || !strings.Contains(out.String(), tt.want) {
+			t.Errorf("language %s, %v: exit %d, want %q in\n%.400s%s", tt.lang, tt.args, code, tt.want, out.String(), errb.String())
 		}
 	}
 
