@@ -282,7 +282,7 @@ func (b *Batch) runWhole(ctx context.Context, i int, c Client, set func(Result))
 	opts.Password = c.Password
 	var once sync.Once
 	opts.Progress = func(e detect.Event) {
-		if e.Stage == "probing" {
+		if e.Stage == detect.StageProbing {
 			once.Do(func() {
 				set(Result{Index: i, Address: c.Address, State: StateChecking, Reason: "trying every port, encryption and login"})
 			})

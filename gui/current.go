@@ -324,7 +324,7 @@ func (s *currentScreen) start() {
 			switch {
 			case e.Part != nil:
 				s.showVerdict(*e.Part)
-			case e.Stage == "matrix":
+			case e.Stage == current.StageMatrix:
 				_ = s.progress.Set(s.u.t("current.looking_for_change"))
 			}
 		})

@@ -27,9 +27,22 @@ type Request struct {
 	Progress func(Event)
 }
 
+// Stage names a step of the check of the settings in use.
+type Stage string
+
+// The stages, in order.
+const (
+	// StageCurrent: the settings in use are being tried as they are.
+	StageCurrent Stage = "current"
+	// StageMatrix: a setting failed; the matrix looks for the smallest change.
+	StageMatrix Stage = "matrix"
+	// StageDone: the check has ended.
+	StageDone Stage = "done"
+)
+
 // Event is a progress notification: a stage, a verdict, or an engine event.
 type Event struct {
-	Stage  string
+	Stage  Stage
 	Part   *Part
 	Engine *detect.Event
 }
@@ -129,7 +142,7 @@ func Check(ctx context.Context, req Request) (*Result, error) {
 	})
 	go net.run(ctx)
 
-	req.progress(Event{Stage: "current"})
+	req.progress(Event{Stage: StageCurrent})
 	res := &Result{Account: acct, Address: addr.String()}
 	type role struct {
 		r      Role
@@ -165,7 +178,7 @@ func Check(ctx context.Context, req Request) (*Result, error) {
 	}
 
 	// The usual run for the same account, with the network already known.
-	req.progress(Event{Stage: "matrix"})
+	req.progress(Event{Stage: StageMatrix})
 	ropts := opts
 	ropts.Network = net.wait
 	ropts.SkipNetwork = false
@@ -194,7 +207,7 @@ func Check(ctx context.Context, req Request) (*Result, error) {
 		p.Change = SmallestChange(p.Role, p.Current, all, withPassword)
 	}
 	res.ElapsedMS = time.Since(start).Milliseconds()
-	req.progress(Event{Stage: "done"})
+	req.progress(Event{Stage: StageDone})
 	return res, nil
 }
 

@@ -56,7 +56,7 @@ func TestCheckPort25BlockedHere(t *testing.T) {
 			case e.Part != nil:
 				events = append(events, "verdict "+string(e.Part.Role))
 			case e.Stage != "":
-				events = append(events, e.Stage)
+				events = append(events, string(e.Stage))
 			}
 		}}
 	res, err := Check(context.Background(), req)

@@ -229,11 +229,11 @@ func checkProgress(w io.Writer) func(current.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch {
-		case e.Stage == "current":
+		case e.Stage == current.StageCurrent:
 			fmt.Fprintln(w, "Checking the settings you use now…")
 		case e.Part != nil:
 			fmt.Fprintf(w, "  %s: %s\n", e.Part.Role, e.Part.Verdict.Sentence)
-		case e.Stage == "matrix":
+		case e.Stage == current.StageMatrix:
 			fmt.Fprintln(w, "Looking for the smallest change that works here…")
 		}
 	}

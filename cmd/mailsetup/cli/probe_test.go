@@ -46,7 +46,7 @@ func TestProbeCommand(t *testing.T) {
 					t.Fatalf("stdout is not one JSON report: %v\n%s", err, out)
 				}
 				o := rep.Recommended.Outgoing
-				if o == nil || o.Host != "smtp.demo.test" || o.Port != 465 || o.Security != "tls" || !o.Verified {
+				if o == nil || o.Host != "smtp.demo.test" || o.Port != 465 || o.Security != detect.SecurityTLS || !o.Verified {
 					t.Errorf("outgoing = %+v", o)
 				}
 				if rep.Recommended.Incoming == nil || rep.Recommended.Incoming.Port != 993 {
