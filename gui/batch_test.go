@@ -73,7 +73,7 @@ func TestBatchFlow(t *testing.T) {
 	list := strings.Replace(office.CSV(), batchtest.Password("user03@d02.test"), "wrong-pass", 1)
 	list = strings.Replace(list, "user04@d02.test,"+batchtest.Password("user04@d02.test"), "user04@d02.test,", 1)
 	list += "not-an-address,pw,Nobody\n"
-	if !strings.Contains(allText(u), privacyNote) {
+	if !strings.Contains(allText(u), u.t("batch.privacy")) {
 		t.Error("the screen does not say where the passwords live")
 	}
 	s.loadText(strings.NewReader(list))
