@@ -158,8 +158,10 @@ func (s *batchScreen) build() {
 
 	advanced := widget.NewAccordion(widget.NewAccordionItem(u.t("account.advanced"), s.advanced()))
 	bar := widget.NewProgressBarWithData(s.progress)
+	// The list's buttons and the check's on rows of their own: in some languages they do
+	// not fit the window side by side.
 	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, title), privacy,
-		container.NewHBox(open, paste, save, brand, widget.NewSeparator(), s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
+		container.NewHBox(open, paste, save, brand), container.NewHBox(s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
 		advanced, bar, widget.NewLabelWithData(s.status), s.message)
 	u.setContent("batch", container.NewPadded(container.NewBorder(top, nil, nil, nil, s.table)))
 	s.updateStatus()
