@@ -51,6 +51,10 @@ type Result struct {
 	// Differs says how this mailbox differs from the others of its domain ("" when it
 	// does not): another user name form, a service refused to this mailbox alone.
 	Differs string
+	// Note is Reason in structured form, and DiffersNotes are the parts of Differs, so a
+	// window in another language says them in its own words.
+	Note         Note
+	DiffersNotes []Note
 	// Shared is true when the address was checked on another address's matrix.
 	Shared bool
 	// Report is the complete report, as a single check gives it (nil until done).
@@ -163,7 +167,7 @@ func (b *Batch) Check(ctx context.Context, clients []Client) []Result {
 	var order []string
 	for i, c := range clients {
 		if c.Problem != "" {
-			set(Result{Index: i, Address: c.Address, State: StateAttention, Reason: c.Problem})
+			set(Result{Index: i, Address: c.Address, State: StateAttention, Reason: c.Problem, Note: c.ProblemNote})
 			continue
 		}
 		k := GroupKey(b.engine.Providers, c.Address)
@@ -171,7 +175,7 @@ func (b *Batch) Check(ctx context.Context, clients []Client) []Result {
 			order = append(order, k)
 		}
 		groups[k] = append(groups[k], i)
-		set(Result{Index: i, Address: c.Address, State: StateWaiting, Reason: "waiting for its turn"})
+		set(Result{Index: i, Address: c.Address, State: StateWaiting, Reason: "waiting for its turn", Note: note(NoteWaiting)})
 	}
 	var wg sync.WaitGroup
 	for _, k := range order {
@@ -201,7 +205,8 @@ func (b *Batch) checkGroup(ctx context.Context, key string, clients []Client, id
 		}
 		for _, i := range idx {
 			if i != lead {
-				set(Result{Index: i, Address: clients[i].Address, State: StateWaiting, Reason: "waiting for the check of " + domainOf(clients[lead].Address)})
+				set(Result{Index: i, Address: clients[i].Address, State: StateWaiting, Reason: "waiting for the check of " + domainOf(clients[lead].Address),
+					Note: note(NoteWaitingFor, "domain", domainOf(clients[lead].Address))})
 			}
 		}
 		r := b.runWhole(ctx, lead, clients[lead], set)
@@ -214,7 +219,7 @@ func (b *Batch) checkGroup(ctx context.Context, key string, clients []Client, id
 				}
 				o := cancelled(i, clients[i])
 				if r.State != StateCancelled {
-					o.State, o.Reason = r.State, r.Reason
+					o.State, o.Reason, o.Note = r.State, r.Reason, r.Note
 				}
 				set(o)
 			}
@@ -277,14 +282,15 @@ func (b *Batch) runWhole(ctx context.Context, i int, c Client, set func(Result))
 	}
 	defer func() { <-b.leaders }()
 	start := time.Now()
-	set(Result{Index: i, Address: c.Address, State: StateDiscovering, Reason: "looking for the servers of " + domainOf(c.Address)})
+	set(Result{Index: i, Address: c.Address, State: StateDiscovering, Reason: "looking for the servers of " + domainOf(c.Address),
+		Note: note(NoteDiscovering, "domain", domainOf(c.Address))})
 	opts := b.engine
 	opts.Password = c.Password
 	var once sync.Once
 	opts.Progress = func(e detect.Event) {
 		if e.Stage == detect.StageProbing {
 			once.Do(func() {
-				set(Result{Index: i, Address: c.Address, State: StateChecking, Reason: "trying every port, encryption and login"})
+				set(Result{Index: i, Address: c.Address, State: StateChecking, Reason: "trying every port, encryption and login", Note: note(NoteProbing)})
 			})
 		}
 	}
@@ -298,7 +304,7 @@ func (b *Batch) runWhole(ctx context.Context, i int, c Client, set func(Result))
 		return cancelled(i, c)
 	}
 	if err != nil {
-		return Result{Index: i, Address: c.Address, State: StateAttention, Reason: err.Error(), Elapsed: time.Since(start)}
+		return Result{Index: i, Address: c.Address, State: StateAttention, Reason: err.Error(), Note: errorNote(err), Elapsed: time.Since(start)}
 	}
 	r := classify(i, rep, nil)
 	r.Elapsed = time.Since(start)
@@ -355,11 +361,11 @@ func (b *Batch) knownProvider(ctx context.Context, address string) (string, int)
 // when that matrix may not stand for this address.
 func (b *Batch) verify(ctx context.Context, i int, c Client, base *detect.Report, set func(Result)) (Result, error) {
 	start := time.Now()
-	what := "checking the login on the settings found for " + domainOf(c.Address)
+	what, why := "checking the login on the settings found for "+domainOf(c.Address), note(NoteVerifying, "domain", domainOf(c.Address))
 	if c.Password == "" {
-		what = "no password: taking the settings found for " + domainOf(c.Address)
+		what, why = "no password: taking the settings found for "+domainOf(c.Address), note(NoteTaking, "domain", domainOf(c.Address))
 	}
-	set(Result{Index: i, Address: c.Address, State: StateChecking, Reason: what, Shared: true})
+	set(Result{Index: i, Address: c.Address, State: StateChecking, Reason: what, Note: why, Shared: true})
 	opts := b.engine
 	opts.Password = c.Password
 	rep, err := opts.VerifyLogin(ctx, c.Address, base)
@@ -367,7 +373,7 @@ func (b *Batch) verify(ctx context.Context, i int, c Client, base *detect.Report
 		return cancelled(i, c), nil
 	}
 	if err != nil {
-		return Result{Index: i, Address: c.Address, State: StateAttention, Reason: err.Error(), Elapsed: time.Since(start)}, err
+		return Result{Index: i, Address: c.Address, State: StateAttention, Reason: err.Error(), Note: errorNote(err), Elapsed: time.Since(start)}, err
 	}
 	r := classify(i, rep, base)
 	r.Shared = true
@@ -376,7 +382,7 @@ func (b *Batch) verify(ctx context.Context, i int, c Client, base *detect.Report
 }
 
 func cancelled(i int, c Client) Result {
-	return Result{Index: i, Address: c.Address, State: StateCancelled, Reason: "cancelled before it finished"}
+	return Result{Index: i, Address: c.Address, State: StateCancelled, Reason: "cancelled before it finished", Note: note(NoteCancelled)}
 }
 
 // base returns the group's shared report when it still serves: it found servers to

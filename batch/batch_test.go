@@ -65,6 +65,9 @@ func TestCheck(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		seen[r.Address] = append(seen[r.Address], r.State)
+		if r.Reason != "" && r.Note.Key == "" {
+			t.Errorf("%s %s: %q has no note", r.Address, r.State, r.Reason)
+		}
 	}})
 	results := b.Check(context.Background(), clients)
 	if len(results) != len(clients) {
@@ -151,6 +154,15 @@ func TestCheck(t *testing.T) {
 	}
 	if s := seen["user01@d01.test"]; !slices.Contains(s, batch.StateDiscovering) {
 		t.Errorf("the leader went through %v, want discovering first", s)
+	}
+	// Every line has its structured twin, every part of Differs its note.
+	for _, r := range results {
+		if r.Note.Key == "" {
+			t.Errorf("%s: %q has no note", r.Address, r.Reason)
+		}
+		if parts := len(strings.Split(r.Differs, "; ")); r.Differs != "" && parts != len(r.DiffersNotes) || r.Differs == "" && len(r.DiffersNotes) > 0 {
+			t.Errorf("%s: differs %q, notes %+v", r.Address, r.Differs, r.DiffersNotes)
+		}
 	}
 	// Nothing the batch returns holds a password.
 	for _, r := range results {

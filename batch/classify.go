@@ -3,6 +3,7 @@ package batch
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/mailsetup/mailsetup/detect"
@@ -17,12 +18,13 @@ func classify(i int, rep *detect.Report, ref *detect.Report) Result {
 	in, out := rec.Incoming, rec.Outgoing
 	switch {
 	case in != nil && out != nil && in.Verified && (out.Verified || !needsLogin(*out)):
-		r.State, r.Reason = StateVerified, SettingsLine(rep)
-		r.Differs = differs(rep, ref)
+		r.State, r.Reason, r.Note = StateVerified, SettingsLine(rep), note(NoteSettings)
+		r.Differs, r.DiffersNotes = differs(rep, ref)
 	case in != nil && out != nil && !rep.Meta.PasswordUsed:
-		r.State, r.Reason = StateUnverified, "no password given, so the login was not tested: "+SettingsLine(rep)
+		r.State, r.Reason, r.Note = StateUnverified, "no password given, so the login was not tested: "+SettingsLine(rep), note(NoteNoPassword)
 	default:
-		r.State, r.Reason = StateAttention, attention(rep)
+		r.State = StateAttention
+		r.Reason, r.Note = attention(rep)
 	}
 	return r
 }
@@ -47,8 +49,9 @@ func settingWords(s detect.Setting) string {
 	return fmt.Sprintf("%s %s:%d %s", strings.ToUpper(string(s.Protocol)), s.Host, s.Port, detect.SecurityWords(s.Security))
 }
 
-// attention says in one line what keeps a client's settings from working.
-func attention(rep *detect.Report) string {
+// attention says in one line what keeps a client's settings from working, and the same
+// as a note.
+func attention(rep *detect.Report) (string, Note) {
 	rec := rep.Recommended
 	var refused, worked []string
 	untrusted := map[string]bool{}
@@ -65,28 +68,34 @@ func attention(rep *detect.Report) string {
 	switch {
 	case len(worked) == 0 && len(refused) > 0:
 		return "password refused by every server tried (" + strings.Join(refused, ", ") +
-			"): a wrong password, or mail access is off for this mailbox"
+				"): a wrong password, or mail access is off for this mailbox",
+			note(NotePasswordRefused, "protocols", strings.Join(refused, ", "))
 	case len(worked) == 0 && len(untrusted) > 0:
 		hosts := make([]string, 0, len(untrusted))
 		for h := range untrusted {
 			hosts = append(hosts, h)
 		}
 		slices.Sort(hosts)
-		return "not logged in: no trusted source names " + strings.Join(hosts, ", ") + "; confirm them if they are the provider's"
+		return "not logged in: no trusted source names " + strings.Join(hosts, ", ") + "; confirm them if they are the provider's",
+			note(NoteUntrusted, "hosts", strings.Join(hosts, ", "))
 	case rec.Incoming == nil && rec.Outgoing == nil:
-		return "no working setting: " + failureWords(rep, nil)
+		return "no working setting: " + failureWords(rep, nil), failureNote(NoteNoSetting, rep, nil)
 	case rec.Incoming == nil:
 		if len(refused) > 0 && len(worked) > 0 {
-			return "the password works for " + strings.Join(worked, ", ") + ", but " + strings.Join(refused, ", ") + " refused it; no incoming setting"
+			return "the password works for " + strings.Join(worked, ", ") + ", but " + strings.Join(refused, ", ") + " refused it; no incoming setting",
+				note(NoteNoIncomingRefused, "worked", strings.Join(worked, ", "), "refused", strings.Join(refused, ", "))
 		}
-		return "no working incoming setting: " + failureWords(rep, func(p detect.Protocol) bool { return p != detect.SMTP })
+		incoming := func(p detect.Protocol) bool { return p != detect.SMTP }
+		return "no working incoming setting: " + failureWords(rep, incoming), failureNote(NoteNoIncoming, rep, incoming)
 	case rec.Outgoing == nil:
 		if len(refused) > 0 && len(worked) > 0 {
-			return "the password works for " + strings.Join(worked, ", ") + ", but " + strings.Join(refused, ", ") + " refused it; no outgoing setting"
+			return "the password works for " + strings.Join(worked, ", ") + ", but " + strings.Join(refused, ", ") + " refused it; no outgoing setting",
+				note(NoteNoOutgoingRefused, "worked", strings.Join(worked, ", "), "refused", strings.Join(refused, ", "))
 		}
-		return "no working outgoing setting: " + failureWords(rep, func(p detect.Protocol) bool { return p == detect.SMTP })
+		outgoing := func(p detect.Protocol) bool { return p == detect.SMTP }
+		return "no working outgoing setting: " + failureWords(rep, outgoing), failureNote(NoteNoOutgoing, rep, outgoing)
 	}
-	return "login not verified"
+	return "login not verified", note(NoteNotVerified)
 }
 
 // failureRank orders failures by how much they tell: a server's answer first.
@@ -98,6 +107,15 @@ var failureRank = map[detect.Status]int{
 
 // failureWords is the diagnosis title of the most telling failure in one direction.
 func failureWords(rep *detect.Report, dir func(detect.Protocol) bool) string {
+	best := mostTelling(rep, dir)
+	if best == nil {
+		return "no server found for this domain"
+	}
+	return fmt.Sprintf("%s (%s %s:%d)", strings.TrimSuffix(best.Diagnosis.Title, "."), strings.ToUpper(string(best.Protocol)), best.Host, best.Port)
+}
+
+// mostTelling is the most telling failure in one direction (dir nil: both), or nil.
+func mostTelling(rep *detect.Report, dir func(detect.Protocol) bool) *detect.ProbeResult {
 	var best *detect.ProbeResult
 	for i := range rep.Probes {
 		p := &rep.Probes[i]
@@ -108,22 +126,28 @@ func failureWords(rep *detect.Report, dir func(detect.Protocol) bool) string {
 			best = p
 		}
 	}
-	if best == nil {
-		return "no server found for this domain"
-	}
-	return fmt.Sprintf("%s (%s %s:%d)", strings.TrimSuffix(best.Diagnosis.Title, "."), strings.ToUpper(string(best.Protocol)), best.Host, best.Port)
+	return best
 }
 
 // differs says how a verified mailbox differs from the one whose matrix it shared: a
-// service that refused this mailbox alone, another setting, another user name form.
-func differs(rep, ref *detect.Report) string {
+// service that refused this mailbox alone, another setting, another user name form;
+// in one line and as one note per part of it.
+func differs(rep, ref *detect.Report) (string, []Note) {
 	if ref == nil {
-		return ""
+		return "", nil
 	}
 	var notes []string
+	var structured []Note
+	add := func(s string, n Note) {
+		if !slices.Contains(notes, s) {
+			notes = append(notes, s)
+			structured = append(structured, n)
+		}
+	}
 	for _, p := range rep.Probes {
 		if p.LoginAttempts > 0 && p.Status == detect.StatusAuthFailed && !p.Verified {
-			notes = append(notes, fmt.Sprintf("%s %s:%d refused this mailbox's login", strings.ToUpper(string(p.Protocol)), p.Host, p.Port))
+			add(fmt.Sprintf("%s %s:%d refused this mailbox's login", strings.ToUpper(string(p.Protocol)), p.Host, p.Port),
+				note(NoteRefusedHere, "protocol", upper(p.Protocol), "host", p.Host, "port", strconv.Itoa(p.Port)))
 		}
 	}
 	own, other := rep.Recommended, ref.Recommended
@@ -133,13 +157,16 @@ func differs(rep, ref *detect.Report) string {
 			continue
 		}
 		if a.Protocol != b.Protocol || !strings.EqualFold(a.Host, b.Host) || a.Port != b.Port || a.Security != b.Security {
-			notes = append(notes, "uses "+settingWords(*a)+" (the others: "+strings.Join(strings.Fields(settingWords(*b))[:2], " ")+")")
+			add("uses "+settingWords(*a)+" (the others: "+strings.Join(strings.Fields(settingWords(*b))[:2], " ")+")",
+				note(NoteUses, "protocol", upper(a.Protocol), "host", a.Host, "port", strconv.Itoa(a.Port), "security", string(a.Security),
+					"other_protocol", upper(b.Protocol), "other_host", b.Host, "other_port", strconv.Itoa(b.Port)))
 		}
 		if form(a.Username, rep.Address) != form(b.Username, ref.Address) {
-			notes = append(notes, fmt.Sprintf("logs in to %s as %q", strings.ToUpper(string(a.Protocol)), a.Username))
+			add(fmt.Sprintf("logs in to %s as %q", strings.ToUpper(string(a.Protocol)), a.Username),
+				note(NoteLogsInAs, "protocol", upper(a.Protocol), "username", a.Username))
 		}
 	}
-	return strings.Join(uniq(notes), "; ")
+	return strings.Join(notes, "; "), structured
 }
 
 // form names a user name's form relative to its address.
@@ -158,12 +185,4 @@ func appendOnce(s []string, v string) []string {
 		return s
 	}
 	return append(s, v)
-}
-
-func uniq(s []string) []string {
-	var out []string
-	for _, v := range s {
-		out = appendOnce(out, v)
-	}
-	return out
 }

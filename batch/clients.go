@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -31,10 +32,19 @@ type Client struct {
 	// Problem says why the row cannot be checked ("" when it can): not an address,
 	// listed twice.
 	Problem string
+	// ProblemNote is Problem in structured form (a zero Note when there is none).
+	ProblemNote Note
 }
 
-// ErrNoClients says a list holds no row with an address.
-var ErrNoClients = errors.New("batch: the list holds no addresses")
+// Errors of a list that cannot be read at all (besides a file's own and CSV's).
+var (
+	// ErrNoClients says a list holds no row with an address.
+	ErrNoClients = errors.New("batch: the list holds no addresses")
+	// ErrListTooLarge says a list is larger than 8 MiB.
+	ErrListTooLarge = errors.New("batch: the list is too large")
+	// ErrTooManyClients says a list holds more than MaxClients rows.
+	ErrTooManyClients = errors.New("batch: too many clients in one list")
+)
 
 // ParseList reads a client list: one client per line, address[,password][,name], as a
 // CSV file or a spreadsheet's export or clipboard (comma, semicolon or tab separated,
@@ -48,7 +58,7 @@ func ParseList(r io.Reader) ([]Client, error) {
 		return nil, fmt.Errorf("batch: reading the list: %w", err)
 	}
 	if len(data) > maxListBytes {
-		return nil, fmt.Errorf("batch: the list is larger than %d MiB", maxListBytes>>20)
+		return nil, fmt.Errorf("%w (larger than %d MiB)", ErrListTooLarge, maxListBytes>>20)
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 	cr := csv.NewReader(bytes.NewReader(data))
@@ -75,7 +85,7 @@ func ParseList(r io.Reader) ([]Client, error) {
 			continue
 		}
 		if len(out) >= MaxClients {
-			return nil, fmt.Errorf("batch: more than %d clients in one list", MaxClients)
+			return nil, fmt.Errorf("%w (more than %d)", ErrTooManyClients, MaxClients)
 		}
 		c := Client{Line: line, Address: strings.TrimSpace(rec[0])}
 		if len(rec) > 1 {
@@ -88,15 +98,17 @@ func ParseList(r io.Reader) ([]Client, error) {
 		switch {
 		case len(rec) > 3 && strings.TrimSpace(strings.Join(rec[3:], "")) != "":
 			c.Problem = fmt.Sprintf("%d columns; want address, password, name", len(rec))
+			c.ProblemNote = note(NoteColumns, "columns", strconv.Itoa(len(rec)))
 		case err != nil:
-			c.Problem = "not an email address"
+			c.Problem, c.ProblemNote = "not an email address", note(NoteNotAddress)
 		case strings.IndexFunc(c.Name, unicode.IsControl) >= 0:
-			c.Problem = "the name contains control characters"
+			c.Problem, c.ProblemNote = "the name contains control characters", note(NoteControlChars)
 		default:
 			c.Address = addr.String()
 			key := strings.ToLower(c.Address) // mailboxes differing in case only are one
 			if first, dup := seen[key]; dup {
 				c.Problem = fmt.Sprintf("listed twice (first on line %d)", first)
+				c.ProblemNote = note(NoteListedTwice, "line", strconv.Itoa(first))
 			} else {
 				seen[key] = c.Line
 			}

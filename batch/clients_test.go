@@ -41,6 +41,9 @@ func TestParseList(t *testing.T) {
 		var rows []string
 		for _, c := range got {
 			rows = append(rows, strings.Join([]string{c.Address, c.Password, c.Name, c.Problem}, "|"))
+			if (c.Problem == "") != (c.ProblemNote.Key == "") {
+				t.Errorf("%s: problem %q, its note %+v", tt.name, c.Problem, c.ProblemNote)
+			}
 		}
 		if strings.Join(rows, "\n") != strings.Join(tt.want, "\n") {
 			t.Errorf("%s: got\n%s\nwant\n%s", tt.name, strings.Join(rows, "\n"), strings.Join(tt.want, "\n"))
@@ -54,11 +57,11 @@ func TestParseListLimits(t *testing.T) {
 	for i := 0; i <= MaxClients; i++ {
 		fmt.Fprintf(&b, "u%d@example.com\n", i)
 	}
-	if _, err := ParseList(strings.NewReader(b.String())); err == nil {
+	if _, err := ParseList(strings.NewReader(b.String())); !errors.Is(err, ErrTooManyClients) {
 		t.Errorf("%d clients accepted, limit %d", MaxClients+1, MaxClients)
 	}
-	if _, err := ParseList(bytes.NewReader(make([]byte, maxListBytes+1))); err == nil {
-		t.Error("a list over the size limit was read")
+	if _, err := ParseList(bytes.NewReader(make([]byte, maxListBytes+1))); !errors.Is(err, ErrListTooLarge) {
+		t.Errorf("a list over the size limit: %v", err)
 	}
 	if _, err := ParseList(strings.NewReader("")); !errors.Is(err, ErrNoClients) {
 		t.Errorf("empty list: %v", err)

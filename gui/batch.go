@@ -3,10 +3,12 @@ package gui
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -20,6 +22,7 @@ import (
 	"github.com/mailsetup/mailsetup/batch"
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/export"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // This file is the batch screen: a consultant's list of mailboxes checked at once (one
@@ -43,10 +46,6 @@ type BatchConfig struct {
 	Quit bool
 }
 
-// privacyNote is what the screen says about the passwords of a list.
-const privacyNote = "Passwords you load or paste stay in this window's memory only: they are never saved, " +
-	"a saved list has no passwords, and they are forgotten when you leave this screen."
-
 type batchScreen struct {
 	u       *UI
 	clients []batch.Client
@@ -55,9 +54,11 @@ type batchScreen struct {
 	engine *batch.Batch
 	// trust are servers the consultant confirmed for this list (memory only).
 	trust []string
-	// plaintext, preferPOP3 and roots are the list's options (Advanced).
+	// plaintext, preferPOP3 and roots are the list's options (Advanced); caFile names
+	// the file roots came from.
 	plaintext, preferPOP3 bool
 	roots                 []*x509.Certificate
+	caFile                string
 	running               bool
 	cancel                context.CancelFunc
 	// done is closed when the running check ends (tests wait on it).
@@ -90,12 +91,23 @@ func (u *UI) showBatch() { u.openBatch() }
 // openBatch builds the batch screen and returns it (tests drive it).
 func (u *UI) openBatch() *batchScreen {
 	s := &batchScreen{u: u, progress: binding.NewFloat(), status: binding.NewString()}
-	_ = s.status.Set("Open or paste a list: one address per line, with its password and the person's name if you have them.")
+	if sz := u.win.Canvas().Size(); sz.Width < 1180 {
+		u.win.Resize(fyne.NewSize(1180, max(sz.Height, 760))) // the table wants the width
+	}
+	u.batch = s
+	s.build()
+	return s
+}
 
-	title := widget.NewLabelWithStyle("Check many accounts: one full check per domain, then one login per further address. Tap a row for its details.",
-		fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+// build draws the screen in the window's language, keeping the list, its results and
+// its options (the language menu draws it again).
+func (s *batchScreen) build() {
+	u := s.u
+	_ = s.status.Set(u.t("batch.intro"))
+
+	title := widget.NewLabelWithStyle(u.t("batch.title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	title.Wrapping = fyne.TextWrapWord
-	privacy := widget.NewLabel(privacyNote)
+	privacy := widget.NewLabel(u.t("batch.privacy"))
 	privacy.Wrapping = fyne.TextWrapWord
 	privacy.Importance = widget.WarningImportance
 	s.message = widget.NewLabel("")
@@ -103,16 +115,16 @@ func (u *UI) openBatch() *batchScreen {
 	s.message.Importance = widget.DangerImportance
 	s.message.Hide()
 
-	open := widget.NewButtonWithIcon("Open list…", theme.FolderOpenIcon(), s.chooseList)
-	paste := widget.NewButtonWithIcon("Paste list", theme.ContentPasteIcon(), s.pasteList)
-	save := widget.NewButtonWithIcon("Save list (no passwords)…", theme.DocumentSaveIcon(), s.saveList)
-	brand := widget.NewButtonWithIcon("Branding…", theme.AccountIcon(), s.editBranding)
-	back := widget.NewButtonWithIcon("Back", theme.NavigateBackIcon(), s.leave)
-	s.checkBtn = widget.NewButtonWithIcon("Check all", theme.SearchIcon(), func() { s.start(s.all()) })
+	open := widget.NewButtonWithIcon(u.t("batch.open"), theme.FolderOpenIcon(), s.chooseList)
+	paste := widget.NewButtonWithIcon(u.t("batch.paste"), theme.ContentPasteIcon(), s.pasteList)
+	save := widget.NewButtonWithIcon(u.t("batch.save_list"), theme.DocumentSaveIcon(), s.saveList)
+	brand := widget.NewButtonWithIcon(u.t("batch.branding"), theme.AccountIcon(), s.editBranding)
+	back := widget.NewButtonWithIcon(u.t("current.back"), theme.NavigateBackIcon(), s.leave)
+	s.checkBtn = widget.NewButtonWithIcon(u.t("batch.check_all"), theme.SearchIcon(), func() { s.start(s.all()) })
 	s.checkBtn.Importance = widget.HighImportance
-	s.recheck = widget.NewButtonWithIcon("Re-check failed rows", theme.ViewRefreshIcon(), func() { s.start(s.failed()) })
-	s.exportBtn = widget.NewButtonWithIcon("Export all…", theme.DownloadIcon(), s.chooseExport)
-	s.cancelBtn = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), s.stop)
+	s.recheck = widget.NewButtonWithIcon(u.t("batch.recheck"), theme.ViewRefreshIcon(), func() { s.start(s.failed()) })
+	s.exportBtn = widget.NewButtonWithIcon(u.t("batch.export_all"), theme.DownloadIcon(), s.chooseExport)
+	s.cancelBtn = widget.NewButtonWithIcon(u.t("common.cancel"), theme.CancelIcon(), s.stop)
 	s.actions = []*widget.Button{open, paste, save, brand, s.checkBtn, s.recheck, s.exportBtn}
 
 	s.table = widget.NewTableWithHeaders(
@@ -128,13 +140,14 @@ func (u *UI) openBatch() *batchScreen {
 	s.table.CreateHeader = func() fyne.CanvasObject {
 		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
+	titles := batchTitles(u.tr)
 	s.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
-		if id.Col >= 0 && id.Col < len(batchColumns) {
-			o.(*widget.Label).SetText(batchColumns[id.Col].title)
+		if id.Col >= 0 && id.Col < len(titles) {
+			o.(*widget.Label).SetText(titles[id.Col])
 		}
 	}
-	for i, c := range batchColumns {
-		s.table.SetColumnWidth(i, c.width)
+	for i, w := range batchWidths(u.tr) {
+		s.table.SetColumnWidth(i, w)
 	}
 	s.table.OnSelected = func(id widget.TableCellID) {
 		s.table.Unselect(id)
@@ -143,37 +156,62 @@ func (u *UI) openBatch() *batchScreen {
 		}
 	}
 
-	advanced := widget.NewAccordion(widget.NewAccordionItem("Advanced", s.advanced()))
+	advanced := widget.NewAccordion(widget.NewAccordionItem(u.t("account.advanced"), s.advanced()))
 	bar := widget.NewProgressBarWithData(s.progress)
+	// The list's buttons and the check's on rows of their own: in some languages they do
+	// not fit the window side by side.
 	top := container.NewVBox(container.NewBorder(nil, nil, back, nil, title), privacy,
-		container.NewHBox(open, paste, save, brand, widget.NewSeparator(), s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
+		container.NewHBox(open, paste, save, brand), container.NewHBox(s.checkBtn, s.cancelBtn, s.recheck, s.exportBtn),
 		advanced, bar, widget.NewLabelWithData(s.status), s.message)
-	if sz := u.win.Canvas().Size(); sz.Width < 1180 {
-		u.win.Resize(fyne.NewSize(1180, max(sz.Height, 760))) // the table wants the width
-	}
 	u.setContent("batch", container.NewPadded(container.NewBorder(top, nil, nil, nil, s.table)))
+	s.updateStatus()
 	s.refreshButtons()
-	u.batch = s
-	return s
 }
 
-// batchColumns are the table's columns.
-var batchColumns = []struct {
-	title string
-	width float32
-}{{"Address", 240}, {"Name", 170}, {"Password", 90}, {"Status", 170}, {"Settings or what to do", 640}}
+// batchColumns are the least widths of the table's columns (address, name, password,
+// status, settings or what to do).
+var batchColumns = []float32{240, 170, 90, 170, 640}
+
+// batchTitles are the table's column titles in tr's language.
+func batchTitles(tr *i18n.Lang) []string {
+	return []string{tr.T("batch.column_address"), tr.T("batch.name"), tr.T("account.password"), tr.T("text.status"), tr.T("batch.column_settings")}
+}
+
+// batchWidths are the column widths: at least batchColumns, and as wide as the title
+// (and for the status, its longest word beside its icon) in tr's language.
+func batchWidths(tr *i18n.Lang) []float32 {
+	pad := 2*theme.InnerPadding() + theme.Padding()
+	bold := fyne.TextStyle{Bold: true}
+	out := slices.Clone(batchColumns)
+	for i, t := range batchTitles(tr) {
+		out[i] = max(out[i], fyne.MeasureText(t, theme.TextSize(), bold).Width+pad)
+	}
+	for _, st := range []batch.State{batch.StateWaiting, batch.StateDiscovering, batch.StateChecking, batch.StateVerified,
+		batch.StateUnverified, batch.StateAttention, batch.StateCancelled} {
+		word, _, _ := stateLook(tr, st)
+		out[3] = max(out[3], fyne.MeasureText(word, theme.TextSize(), fyne.TextStyle{}).Width+pad+theme.IconInlineSize()+theme.Padding())
+	}
+	for _, w := range []string{tr.T("batch.password_given"), tr.T("batch.password_none")} {
+		out[2] = max(out[2], fyne.MeasureText(w, theme.TextSize(), fyne.TextStyle{}).Width+pad)
+	}
+	return out
+}
 
 // advanced holds the list's options, as the account screen's Advanced does for one
 // address; changing one starts the list's shared checks afresh.
 func (s *batchScreen) advanced() fyne.CanvasObject {
-	plain := widget.NewCheck("Allow logging in without encryption, on servers that offer no encryption at all", func(on bool) {
-		s.plaintext, s.engine = on, nil
-	})
-	pop := widget.NewCheck("Prefer POP3 (downloads mail) to IMAP for incoming mail", func(on bool) {
-		s.preferPOP3, s.engine = on, nil
-	})
-	caLabel := widget.NewLabel("No extra certificate authority")
-	ca := widget.NewButtonWithIcon("Trust a CA file…", theme.FolderOpenIcon(), func() {
+	u := s.u
+	plain := widget.NewCheck(u.t("account.allow_plaintext"), nil)
+	plain.SetChecked(s.plaintext)
+	plain.OnChanged = func(on bool) { s.plaintext, s.engine = on, nil }
+	pop := widget.NewCheck(u.t("batch.prefer_pop3"), nil)
+	pop.SetChecked(s.preferPOP3)
+	pop.OnChanged = func(on bool) { s.preferPOP3, s.engine = on, nil }
+	caLabel := widget.NewLabel(u.t("account.ca_none"))
+	if s.caFile != "" {
+		caLabel.SetText(u.t("account.ca_trusting", "file", s.caFile))
+	}
+	ca := widget.NewButtonWithIcon(u.t("account.ca_button"), theme.FolderOpenIcon(), func() {
 		dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
@@ -181,12 +219,12 @@ func (s *batchScreen) advanced() fyne.CanvasObject {
 			defer r.Close()
 			certs, err := detect.LoadCAFile(r.URI().Path())
 			if err != nil {
-				dialog.ShowError(err, s.u.win)
+				u.showError(err)
 				return
 			}
-			s.roots, s.engine = certs, nil
-			caLabel.SetText("Also trusting " + r.URI().Name())
-		}, s.u.win)
+			s.roots, s.engine, s.caFile = certs, nil, r.URI().Name()
+			caLabel.SetText(u.t("account.ca_trusting", "file", s.caFile))
+		}, u.win)
 	})
 	return container.NewVBox(plain, pop, container.NewHBox(ca, caLabel))
 }
@@ -210,6 +248,7 @@ func (s *batchScreen) fillCell(id widget.TableCellID, box *fyne.Container) {
 		label.SetText("")
 		return
 	}
+	tr := s.u.tr
 	c, r := s.clients[id.Row], s.results[id.Row]
 	switch id.Col {
 	case 0:
@@ -217,39 +256,165 @@ func (s *batchScreen) fillCell(id widget.TableCellID, box *fyne.Container) {
 	case 1:
 		label.SetText(c.Name)
 	case 2:
-		label.SetText(map[bool]string{true: "given", false: "none"}[c.Password != ""])
+		if c.Password != "" {
+			label.SetText(tr.T("batch.password_given"))
+		} else {
+			label.SetText(tr.T("batch.password_none"))
+		}
 	case 3:
-		word, res, imp := stateLook(r.State)
+		word, res, imp := stateLook(tr, r.State)
 		icon.SetResource(res)
 		icon.Show()
 		label.Importance = imp
 		label.SetText(word)
 	case 4:
-		text := r.Reason
-		if r.Differs != "" {
-			text += " — differs: " + r.Differs
-		}
-		label.SetText(text)
+		label.SetText(rowLine(tr, c, r))
 	}
 }
 
+// rowLine is the table's one line for a row: its reason, and how it differs from the
+// others of its domain.
+func rowLine(tr *i18n.Lang, c batch.Client, r batch.Result) string {
+	text := reasonWords(tr, c, r)
+	if r.Differs != "" {
+		return tr.T("batch.reason_differs", "reason", text, "differs", differsList(tr, r))
+	}
+	return text
+}
+
+// reasonWords says a row's reason (batch.Result.Reason) in tr's language, from its note;
+// a row of the list that cannot be checked names its line.
+func reasonWords(tr *i18n.Lang, c batch.Client, r batch.Result) string {
+	if c.Problem != "" {
+		return tr.T("batch.reason_line", "line", c.Line, "problem", noteWords(tr, c.ProblemNote, nil, c.Problem))
+	}
+	return noteWords(tr, r.Note, r.Report, r.Reason)
+}
+
+// differsList says how a row differs from the others of its domain
+// (batch.Result.Differs) in tr's language.
+func differsList(tr *i18n.Lang, r batch.Result) string {
+	if len(r.DiffersNotes) == 0 {
+		return r.Differs
+	}
+	parts := make([]string, len(r.DiffersNotes))
+	for i, n := range r.DiffersNotes {
+		parts[i] = noteWords(tr, n, r.Report, r.Differs)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// noteWords says one of batch's notes in tr's language; rep is the row's report (its
+// recommended settings), english what to show for a note this version does not know.
+func noteWords(tr *i18n.Lang, n batch.Note, rep *detect.Report, english string) string {
+	a := n.Args
+	switch n.Key {
+	case batch.NoteNotChecked:
+		return tr.T("batch.reason_not_checked")
+	case batch.NoteWaiting:
+		return tr.T("batch.reason_waiting")
+	case batch.NoteWaitingFor:
+		return tr.T("batch.reason_waiting_for", "domain", a["domain"])
+	case batch.NoteDiscovering:
+		return tr.T("batch.reason_discovering", "domain", a["domain"])
+	case batch.NoteProbing:
+		return tr.T("batch.reason_probing")
+	case batch.NoteVerifying:
+		return tr.T("batch.reason_verifying", "domain", a["domain"])
+	case batch.NoteTaking:
+		return tr.T("batch.reason_taking", "domain", a["domain"])
+	case batch.NoteCancelled:
+		return tr.T("batch.reason_cancelled")
+	case batch.NoteSettings:
+		if rep != nil {
+			return settingsLineWords(tr, rep)
+		}
+	case batch.NoteNoPassword:
+		if rep != nil {
+			return tr.T("batch.reason_no_password", "settings", settingsLineWords(tr, rep))
+		}
+	case batch.NotePasswordRefused:
+		return tr.T("batch.reason_password_refused", "protocols", a["protocols"])
+	case batch.NoteUntrusted:
+		return tr.T("batch.reason_untrusted", "hosts", a["hosts"])
+	case batch.NoteNoSetting:
+		return tr.T("batch.reason_no_setting", "failure", failureNoteWords(tr, a))
+	case batch.NoteNoIncoming:
+		return tr.T("batch.reason_no_incoming", "failure", failureNoteWords(tr, a))
+	case batch.NoteNoOutgoing:
+		return tr.T("batch.reason_no_outgoing", "failure", failureNoteWords(tr, a))
+	case batch.NoteNoIncomingRefused:
+		return tr.T("batch.reason_no_incoming_refused", "worked", a["worked"], "refused", a["refused"])
+	case batch.NoteNoOutgoingRefused:
+		return tr.T("batch.reason_no_outgoing_refused", "worked", a["worked"], "refused", a["refused"])
+	case batch.NoteNotVerified:
+		return tr.T("batch.reason_not_verified")
+	case batch.NoteBadAddress:
+		return tr.T("checking.bad_address", "error", a["error"])
+	case batch.NoteFailed:
+		return tr.T("checking.failed", "error", a["error"])
+	case batch.NoteRefusedHere:
+		return tr.T("batch.differs_refused", "protocol", a["protocol"], "host", a["host"], "port", a["port"])
+	case batch.NoteUses:
+		return tr.T("batch.differs_uses", "protocol", a["protocol"], "host", a["host"], "port", a["port"],
+			"security", tr.Security(detect.Security(a["security"])),
+			"other_protocol", a["other_protocol"], "other_host", a["other_host"], "other_port", a["other_port"])
+	case batch.NoteLogsInAs:
+		return tr.T("batch.differs_logs_in_as", "protocol", a["protocol"], "username", a["username"])
+	case batch.NoteColumns:
+		if n, err := strconv.Atoi(a["columns"]); err == nil {
+			return tr.N("batch.problem_columns", n)
+		}
+	case batch.NoteNotAddress:
+		return tr.T("batch.problem_not_address")
+	case batch.NoteControlChars:
+		return tr.T("batch.problem_control_characters")
+	case batch.NoteListedTwice:
+		return tr.T("batch.problem_listed_twice", "line", a["line"])
+	}
+	return english
+}
+
+// failureNoteWords names the most telling failure a note carries: its diagnosis title
+// and where it happened.
+func failureNoteWords(tr *i18n.Lang, a map[string]string) string {
+	if a["kind"] == "" {
+		return tr.T("batch.failure_none")
+	}
+	title := strings.TrimSuffix(tr.KindWords(detect.Kind(a["kind"])).Title, ".")
+	return tr.T("batch.failure", "title", title, "protocol", a["protocol"], "host", a["host"], "port", a["port"])
+}
+
+// settingsLineWords names a report's recommended settings in one line (as
+// batch.SettingsLine does in English).
+func settingsLineWords(tr *i18n.Lang, rep *detect.Report) string {
+	var parts []string
+	for _, set := range []*detect.Setting{rep.Recommended.Incoming, rep.Recommended.Outgoing} {
+		if set != nil {
+			parts = append(parts, tr.T("batch.setting", "protocol", strings.ToUpper(string(set.Protocol)), "host", set.Host,
+				"port", set.Port, "security", tr.Security(set.Security)))
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
 // stateLook is a row state's word, icon and colour.
-func stateLook(s batch.State) (string, fyne.Resource, widget.Importance) {
+func stateLook(tr *i18n.Lang, s batch.State) (string, fyne.Resource, widget.Importance) {
 	switch s {
 	case batch.StateDiscovering:
-		return "finding servers", theme.SearchIcon(), widget.HighImportance
+		return tr.T("batch.state_discovering"), theme.SearchIcon(), widget.HighImportance
 	case batch.StateChecking:
-		return "checking", theme.ViewRefreshIcon(), widget.HighImportance
+		return tr.T("batch.state_checking"), theme.ViewRefreshIcon(), widget.HighImportance
 	case batch.StateVerified:
-		return "verified", theme.ConfirmIcon(), widget.SuccessImportance
+		return tr.T("batch.state_verified"), theme.ConfirmIcon(), widget.SuccessImportance
 	case batch.StateUnverified:
-		return "found, not tested", theme.QuestionIcon(), widget.WarningImportance
+		return tr.T("batch.state_unverified"), theme.QuestionIcon(), widget.WarningImportance
 	case batch.StateAttention:
-		return "needs attention", theme.ErrorIcon(), widget.DangerImportance
+		return tr.T("batch.state_attention"), theme.ErrorIcon(), widget.DangerImportance
 	case batch.StateCancelled:
-		return "cancelled", theme.CancelIcon(), widget.LowImportance
+		return tr.T("batch.state_cancelled"), theme.CancelIcon(), widget.LowImportance
 	}
-	return "waiting", theme.MoreHorizontalIcon(), widget.LowImportance
+	return tr.T("cell.waiting"), theme.MoreHorizontalIcon(), widget.LowImportance
 }
 
 // load replaces the list (never while a check runs).
@@ -260,9 +425,11 @@ func (s *batchScreen) load(clients []batch.Client) {
 	s.clients = clients
 	s.results = make([]batch.Result, len(clients))
 	for i, c := range clients {
-		s.results[i] = batch.Result{Index: i, Address: c.Address, State: batch.StateWaiting, Reason: "not checked yet"}
+		s.results[i] = batch.Result{Index: i, Address: c.Address, State: batch.StateWaiting, Reason: "not checked yet",
+			Note: batch.Note{Key: batch.NoteNotChecked}}
 		if c.Problem != "" {
-			s.results[i] = batch.Result{Index: i, Address: c.Address, State: batch.StateAttention, Reason: fmt.Sprintf("line %d: %s", c.Line, c.Problem)}
+			s.results[i] = batch.Result{Index: i, Address: c.Address, State: batch.StateAttention, Reason: fmt.Sprintf("line %d: %s", c.Line, c.Problem),
+				Note: c.ProblemNote}
 		}
 	}
 	s.message.Hide()
@@ -275,10 +442,23 @@ func (s *batchScreen) load(clients []batch.Client) {
 func (s *batchScreen) loadText(r io.Reader) {
 	clients, err := batch.ParseList(r)
 	if err != nil {
-		s.showMessage("This list cannot be read: " + err.Error())
+		s.showMessage(listErrorWords(s.u.tr, err))
 		return
 	}
 	s.load(clients)
+}
+
+// listErrorWords says why a list cannot be read at all.
+func listErrorWords(tr *i18n.Lang, err error) string {
+	switch {
+	case errors.Is(err, batch.ErrNoClients):
+		return tr.T("batch.list_empty")
+	case errors.Is(err, batch.ErrListTooLarge):
+		return tr.T("batch.list_too_large")
+	case errors.Is(err, batch.ErrTooManyClients):
+		return tr.T("batch.list_too_many", "max", tr.Int(batch.MaxClients))
+	}
+	return tr.T("batch.list_unreadable", "error", err.Error())
 }
 
 func (s *batchScreen) showMessage(m string) {
@@ -304,7 +484,7 @@ func (s *batchScreen) chooseList() {
 func (s *batchScreen) pasteList() {
 	text := s.u.app.Clipboard().Content()
 	if strings.TrimSpace(text) == "" {
-		s.showMessage("The clipboard is empty: copy the rows (address, password, name) in your spreadsheet first.")
+		s.showMessage(s.u.t("batch.clipboard_empty"))
 		return
 	}
 	s.loadText(strings.NewReader(text))
@@ -321,7 +501,7 @@ func (s *batchScreen) saveList() {
 		}
 		defer w.Close()
 		if err := batch.WriteList(w, s.clients); err != nil {
-			dialog.ShowError(err, s.u.win)
+			s.u.showError(err)
 		}
 	}, s.u.win)
 	d.SetFileName("clients.csv")
@@ -386,7 +566,8 @@ func (s *batchScreen) start(idx []int) {
 	subset := make([]batch.Client, len(idx))
 	for k, i := range idx {
 		subset[k] = s.clients[i]
-		s.results[i] = batch.Result{Index: i, Address: s.clients[i].Address, State: batch.StateWaiting, Reason: "waiting for its turn"}
+		s.results[i] = batch.Result{Index: i, Address: s.clients[i].Address, State: batch.StateWaiting, Reason: "waiting for its turn",
+			Note: batch.Note{Key: batch.NoteWaiting}}
 	}
 	s.current = &runRows{rows: idx}
 	s.table.Refresh()
@@ -462,7 +643,7 @@ func (s *batchScreen) finished() {
 	bc := s.u.cfg.Batch
 	if bc.ExportDir != "" {
 		if err := s.exportAllTo(bc.ExportDir, nil); err != nil {
-			s.showMessage(err.Error())
+			s.showMessage(s.u.t("batch.export_failed", "error", err.Error()))
 		}
 	}
 	if bc.OnDone != nil {
@@ -486,6 +667,7 @@ func (s *batchScreen) updateStatus() {
 	if len(s.clients) == 0 {
 		return
 	}
+	u := s.u
 	c := s.counts()
 	checkable := len(s.all())
 	problems := len(s.clients) - checkable
@@ -501,38 +683,30 @@ func (s *batchScreen) updateStatus() {
 				withPassword++
 			}
 		}
-		parts = append(parts, fmt.Sprintf("%d addresses to check, %d with a password", checkable, withPassword))
+		parts = append(parts, u.n("batch.status_to_check", checkable, "with", u.tr.Int(withPassword)))
 		if problems > 0 {
-			parts = append(parts, count(problems, "line cannot", "lines cannot")+" be checked (marked in the table)")
+			parts = append(parts, u.n("batch.status_lines_cannot", problems))
 		}
 		_ = s.status.Set(strings.Join(parts, " · "))
 		return
 	}
-	parts = append(parts, fmt.Sprintf("%d of %d done", done, checkable), fmt.Sprintf("%d verified", c[batch.StateVerified]))
+	parts = append(parts, u.n("batch.status_done", checkable, "done", u.tr.Int(done)), u.n("batch.status_verified", c[batch.StateVerified]))
 	if n := c[batch.StateUnverified]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d found without a password", n))
+		parts = append(parts, u.n("batch.status_without_password", n))
 	}
 	if n := c[batch.StateAttention] - problems; n > 0 {
-		parts = append(parts, count(n, "needs", "need")+" attention")
+		parts = append(parts, u.n("batch.status_attention", n))
 	}
 	if problems > 0 {
-		parts = append(parts, count(problems, "line", "lines")+" not checked")
+		parts = append(parts, u.n("batch.status_not_checked", problems))
 	}
 	if n := c[batch.StateCancelled]; n > 0 {
-		parts = append(parts, fmt.Sprintf("%d cancelled", n))
+		parts = append(parts, u.n("batch.status_cancelled", n))
 	}
 	if s.running {
-		parts = append(parts, "checking…")
+		parts = append(parts, u.t("cell.checking"))
 	}
 	_ = s.status.Set(strings.Join(parts, " · "))
-}
-
-// count is "1 one" or "n many".
-func count(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 func (s *batchScreen) refreshButtons() {
@@ -575,11 +749,11 @@ func (s *batchScreen) exportable() int {
 func (s *batchScreen) showRow(i int) {
 	u, c, r := s.u, s.clients[i], s.results[i]
 	box := container.NewVBox()
-	word, icon, imp := stateLook(r.State)
+	word, icon, imp := stateLook(u.tr, r.State)
 	head := widget.NewLabelWithStyle(word, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.Importance = imp
 	box.Add(container.NewHBox(widget.NewIcon(icon), head))
-	for _, t := range []string{r.Reason, differsWords(r.Differs), sharedWords(r)} {
+	for _, t := range []string{reasonWords(u.tr, c, r), differsWords(u.tr, r), sharedWords(u.tr, r)} {
 		if t != "" {
 			l := widget.NewLabel(t)
 			l.Wrapping = fyne.TextWrapWord
@@ -593,33 +767,33 @@ func (s *batchScreen) showRow(i int) {
 			if set != nil {
 				return rs.settingCard(u, title, role, set)
 			}
-			l := widget.NewLabel("Nothing that works was found: see above, and the matrix below (tap a cell for what happened there).")
+			l := widget.NewLabel(u.t("batch.nothing_works"))
 			l.Wrapping = fyne.TextWrapWord
 			l.Importance = widget.DangerImportance
 			return widget.NewCard(title, "", l)
 		}
 		box.Add(container.NewGridWithColumns(2,
-			card("Incoming mail", "incoming", rec.Incoming),
-			card("Outgoing mail (SMTP)", "outgoing", rec.Outgoing)))
-		box.Add(widget.NewLabelWithStyle("Every port, encryption and login tried", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			card(u.t("result.incoming"), "incoming", rec.Incoming),
+			card(u.t("result.outgoing"), "outgoing", rec.Outgoing)))
+		box.Add(widget.NewLabelWithStyle(u.t("batch.matrix_title"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 		box.Add(matrixOf(u, rep))
-		box.Add(widget.NewButtonWithIcon("Every combination tried", theme.ListIcon(), func() {
-			showResults(u, "Every combination tried for "+rep.Address, rep.Probes)
+		box.Add(widget.NewButtonWithIcon(u.t("result.every_combination"), theme.ListIcon(), func() {
+			showResults(u, u.t("batch.every_combination_for", "address", rep.Address), rep.Probes)
 		}))
 		for _, g := range groupByCertificate(untrustedServers(rep)) {
-			b := widget.NewButtonWithIcon("Trust "+strings.Join(g.hosts(), ", ")+" for this list…", theme.WarningIcon(), func() { s.confirmTrust(rep, g) })
+			b := widget.NewButtonWithIcon(u.t("batch.trust_button", "hosts", strings.Join(g.hosts(), ", ")), theme.WarningIcon(), func() { s.confirmTrust(rep, g) })
 			b.Alignment = widget.ButtonAlignLeading
 			box.Add(b)
 		}
 		if rec.Incoming != nil && rec.Outgoing != nil {
-			box.Add(widget.NewLabelWithStyle("Files for this mailbox", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			box.Add(widget.NewLabelWithStyle(u.t("batch.files"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 			box.Add(rs.exportRow(u, rep))
 		}
 	}
 	if c.Problem == "" && !s.running && (r.State == batch.StateAttention || r.State == batch.StateUnverified || r.State == batch.StateCancelled) {
 		pw := widget.NewPasswordEntry()
-		pw.SetPlaceHolder("Password or app password (kept in memory only)")
-		again := widget.NewButtonWithIcon("Check this row again", theme.ViewRefreshIcon(), nil)
+		pw.SetPlaceHolder(u.t("batch.password_placeholder"))
+		again := widget.NewButtonWithIcon(u.t("batch.check_row"), theme.ViewRefreshIcon(), nil)
 		again.Importance = widget.HighImportance
 		again.OnTapped = func() {
 			if pw.Text != "" {
@@ -632,31 +806,34 @@ func (s *batchScreen) showRow(i int) {
 			s.table.Refresh()
 			s.start([]int{i})
 		}
-		box.Add(widget.NewForm(widget.NewFormItem("New password", pw)))
+		box.Add(widget.NewForm(widget.NewFormItem(u.t("batch.new_password"), pw)))
 		box.Add(again)
 	}
 	scroll := container.NewVScroll(box)
 	scroll.SetMinSize(fyne.NewSize(760, 520))
 	s.detailBox = box
-	s.detail = dialog.NewCustom(c.Address, "Close", scroll, u.win)
+	s.detail = dialog.NewCustom(c.Address, u.t("common.close"), scroll, u.win)
 	s.detail.Show()
 }
 
-func differsWords(d string) string {
-	if d == "" {
+// differsWords says how a row's mailbox differs from the others of its domain ("" when
+// it does not).
+func differsWords(tr *i18n.Lang, r batch.Result) string {
+	if r.Differs == "" {
 		return ""
 	}
-	return "This mailbox differs from the others of its domain: " + d + "."
+	return tr.T("batch.differs_sentence", "differs", differsList(tr, r))
 }
 
-func sharedWords(r batch.Result) string {
+// sharedWords says whether a row was checked on its domain's shared check.
+func sharedWords(tr *i18n.Lang, r batch.Result) string {
 	if r.Report == nil || !r.State.Done() {
 		return ""
 	}
 	if r.Shared {
-		return "Checked on the servers found once for its domain: only this mailbox's own logins were made."
+		return tr.T("batch.shared")
 	}
-	return "Its domain was checked in full with this mailbox."
+	return tr.T("batch.whole")
 }
 
 // matrixOf is the matrix of the checking screen for a finished report: a row per
@@ -684,7 +861,7 @@ func matrixOf(u *UI, rep *detect.Report) fyne.CanvasObject {
 	grid := container.NewGridWithColumns(len(modes) + 1)
 	grid.Add(widget.NewLabel(""))
 	for _, m := range modes {
-		grid.Add(widget.NewLabelWithStyle(detect.SecurityWords(m), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
+		grid.Add(widget.NewLabelWithStyle(u.tr.Security(m), fyne.TextAlignCenter, fyne.TextStyle{Bold: true}))
 	}
 	for _, r := range rows {
 		grid.Add(widget.NewLabelWithStyle(fmt.Sprintf("%s %d", strings.ToUpper(string(r.proto)), r.port), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
@@ -696,14 +873,14 @@ func matrixOf(u *UI, rep *detect.Report) fyne.CanvasObject {
 				}
 			}
 			if len(rs) == 0 {
-				b := widget.NewButton("not used", nil)
+				b := widget.NewButton(u.t("cell.not_used"), nil)
 				b.Importance = widget.LowImportance
 				b.Disable()
 				grid.Add(b)
 				continue
 			}
 			word, icon, imp := statusLook(u.tr, bestResult(rs))
-			title := fmt.Sprintf("%s %d — %s", strings.ToUpper(string(r.proto)), r.port, detect.SecurityWords(sec))
+			title := fmt.Sprintf("%s %d — %s", strings.ToUpper(string(r.proto)), r.port, u.tr.Security(sec))
 			b := widget.NewButtonWithIcon(word, icon, func() { showResults(u, title, rs) })
 			b.Importance = imp
 			grid.Add(b)
@@ -717,19 +894,20 @@ func matrixOf(u *UI, rep *detect.Report) fyne.CanvasObject {
 // (in memory only) and checks the rows that need them again.
 func (s *batchScreen) confirmTrust(rep *detect.Report, g serverGroup) {
 	var lines []fyne.CanvasObject
-	for _, t := range append(consentText(s.u.tr, g, rep.Address), "Yes confirms these servers for every address of this list, until you leave this screen.") {
+	u := s.u
+	for _, t := range append(consentText(u.tr, g, rep.Address), u.t("batch.trust_list")) {
 		l := widget.NewLabel(t)
 		l.Wrapping = fyne.TextWrapWord
 		lines = append(lines, l)
 	}
 	scroll := container.NewVScroll(container.NewVBox(lines...))
 	scroll.SetMinSize(fyne.NewSize(600, 320))
-	d := dialog.NewCustomConfirm("Log in to "+strings.Join(g.hosts(), ", ")+"?", "Yes, the provider's", "No", scroll, func(yes bool) {
+	d := dialog.NewCustomConfirm(u.t("consent.title", "hosts", strings.Join(g.hosts(), ", ")), u.t("batch.trust_yes"), u.t("consent.no"), scroll, func(yes bool) {
 		if yes {
 			s.trustServers(g.hosts())
 		}
-	}, s.u.win)
-	s.u.consent = d
+	}, u.win)
+	u.consent = d
 	d.Show()
 }
 
@@ -763,23 +941,24 @@ func (s *batchScreen) chooseExport() {
 	checks := container.NewGridWithColumns(2)
 	boxes := map[string]*widget.Check{}
 	for _, f := range export.Formats {
-		c := widget.NewCheck(export.Labels[f], nil)
+		c := widget.NewCheck(formatLabel(u.tr, f), nil)
 		c.SetChecked(slices.Contains(chosen, f))
 		boxes[f] = c
 		checks.Add(c)
 	}
 	b := s.branding()
-	brand := "No branding: Branding… adds your name, organisation, contact line and logo."
+	brand := u.t("batch.brand_none")
 	if b.Name != "" || b.Organization != "" {
-		brand = "Branded: prepared by " + strings.Trim(b.Name+", "+b.Organization, ", ") + "."
+		brand = u.t("batch.branded", "who", strings.Trim(b.Name+", "+b.Organization, ", "))
 	}
 	signed := widget.NewLabel(s.signerWords())
-	sign := widget.NewButtonWithIcon("Sign Apple profiles…", theme.ConfirmIcon(), func() { s.chooseCertificate(signed) })
-	note := widget.NewLabel(fmt.Sprintf("%d mailboxes get a folder each with the chosen files; summary.html (printable) and summary.csv list all %d. No password is written.",
-		s.exportable(), len(s.clients)))
+	sign := widget.NewButtonWithIcon(u.t("batch.sign"), theme.ConfirmIcon(), func() { s.chooseCertificate(signed) })
+	note := widget.NewLabel(u.n("batch.export_note", s.exportable(), "total", u.tr.Int(len(s.clients))))
 	note.Wrapping = fyne.TextWrapWord
-	content := container.NewVBox(note, checks, widget.NewLabel(brand), container.NewHBox(sign, signed))
-	dialog.ShowCustomConfirm("Export all", "Choose folder…", "Cancel", content, func(ok bool) {
+	brandLabel := widget.NewLabel(brand)
+	brandLabel.Wrapping = fyne.TextWrapWord
+	content := container.NewVBox(note, checks, brandLabel, container.NewHBox(sign, signed))
+	dialog.ShowCustomConfirm(u.t("batch.export_title"), u.t("batch.choose_folder"), u.t("common.cancel"), content, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -790,7 +969,7 @@ func (s *batchScreen) chooseExport() {
 			}
 		}
 		if len(formats) == 0 {
-			dialog.ShowInformation("Export all", "Choose at least one format.", u.win)
+			dialog.ShowInformation(u.t("batch.export_title"), u.t("batch.choose_format"), u.win)
 			return
 		}
 		u.app.Preferences().SetStringList(prefBatchFormats, formats)
@@ -799,18 +978,23 @@ func (s *batchScreen) chooseExport() {
 				return
 			}
 			if err := s.exportAllTo(dir.Path(), formats); err != nil {
-				dialog.ShowError(err, u.win)
+				u.showError(err)
 				return
 			}
-			dialog.ShowInformation("Exported", fmt.Sprintf("%d files for %d mailboxes in %s.\nOpen summary.html there to print the summary.",
-				len(s.exported.Files), s.exported.Clients, dir.Path()), u.win)
+			dialog.ShowInformation(u.t("batch.exported_title"), exportedWords(u.tr, s.exported, dir.Path()), u.win)
 		}, u.win)
 	}, u.win)
 }
 
+// exportedWords says what an export wrote, and where.
+func exportedWords(tr *i18n.Lang, out batch.Exported, dir string) string {
+	return tr.N("batch.exported", out.Clients, "files", tr.N("batch.exported_files", len(out.Files)), "folder", dir)
+}
+
 // exportAllTo writes every row's files and the summary into dir (formats nil: every one).
 func (s *batchScreen) exportAllTo(dir string, formats []string) error {
-	out, err := batch.ExportAll(dir, s.clients, s.results, batch.ExportOptions{Formats: formats, Branding: s.branding(), Signer: s.signer})
+	out, err := batch.ExportAll(dir, s.clients, s.results, batch.ExportOptions{Formats: formats, Branding: s.branding(), Signer: s.signer,
+		Language: s.u.tr.Code()})
 	s.exported = out
 	return err
 }
@@ -853,38 +1037,39 @@ func (s *batchScreen) editBranding() {
 	name.SetText(p.String(prefBrandName))
 	org.SetText(p.String(prefBrandOrg))
 	contact.SetText(p.String(prefBrandContact))
-	name.SetPlaceHolder("Your name")
-	org.SetPlaceHolder("Your organisation")
-	contact.SetPlaceHolder("Phone or address your clients reach you at")
+	name.SetPlaceHolder(u.t("batch.your_name"))
+	org.SetPlaceHolder(u.t("batch.your_organisation"))
+	contact.SetPlaceHolder(u.t("batch.contact_placeholder"))
 	logoPath := p.String(prefBrandLogo)
-	logoLabel := widget.NewLabel("No logo")
+	logoLabel := widget.NewLabel(u.t("batch.no_logo"))
 	if logoPath != "" {
-		logoLabel.SetText("Logo: " + logoPath)
+		logoLabel.SetText(u.t("batch.logo", "path", logoPath))
 	}
-	chooseLogo := widget.NewButtonWithIcon("Choose logo…", theme.FileImageIcon(), func() {
+	chooseLogo := widget.NewButtonWithIcon(u.t("batch.choose_logo"), theme.FileImageIcon(), func() {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
 				return
 			}
 			r.Close()
 			if _, err := readLogo(r.URI().Path()); err != nil {
-				dialog.ShowError(err, u.win)
+				u.showError(err)
 				return
 			}
 			logoPath = r.URI().Path()
-			logoLabel.SetText("Logo: " + logoPath)
+			logoLabel.SetText(u.t("batch.logo", "path", logoPath))
 		}, u.win)
 		d.SetFilter(storage.NewExtensionFileFilter([]string{".png", ".jpg", ".jpeg", ".gif"}))
 		d.Show()
 	})
-	removeLogo := widget.NewButtonWithIcon("No logo", theme.DeleteIcon(), func() { logoPath = ""; logoLabel.SetText("No logo") })
+	removeLogo := widget.NewButtonWithIcon(u.t("batch.no_logo"), theme.DeleteIcon(), func() { logoPath = ""; logoLabel.SetText(u.t("batch.no_logo")) })
 	signed := widget.NewLabel(s.signerWords())
-	sign := widget.NewButtonWithIcon("Signing certificate…", theme.ConfirmIcon(), func() { s.chooseCertificate(signed) })
-	note := widget.NewLabel("Your branding appears on every settings sheet, the summary and the Apple profiles. It is remembered on this computer; the certificate's password never is.")
+	sign := widget.NewButtonWithIcon(u.t("batch.signing_certificate"), theme.ConfirmIcon(), func() { s.chooseCertificate(signed) })
+	note := widget.NewLabel(u.t("batch.branding_note"))
 	note.Wrapping = fyne.TextWrapWord
-	form := widget.NewForm(widget.NewFormItem("Name", name), widget.NewFormItem("Organisation", org), widget.NewFormItem("Contact line", contact))
+	form := widget.NewForm(widget.NewFormItem(u.t("batch.name"), name), widget.NewFormItem(u.t("batch.organisation"), org),
+		widget.NewFormItem(u.t("batch.contact"), contact))
 	content := container.NewVBox(note, form, container.NewHBox(chooseLogo, removeLogo), logoLabel, container.NewHBox(sign, signed))
-	dialog.ShowCustomConfirm("Branding", "Save", "Cancel", content, func(ok bool) {
+	dialog.ShowCustomConfirm(u.t("batch.branding_title"), u.t("batch.save"), u.t("common.cancel"), content, func(ok bool) {
 		if !ok {
 			return
 		}
@@ -897,12 +1082,12 @@ func (s *batchScreen) editBranding() {
 
 func (s *batchScreen) signerWords() string {
 	if s.signer != nil {
-		return "Apple profiles are signed by " + s.signer.Name() + "."
+		return s.u.t("result.apple_signed", "name", s.signer.Name())
 	}
 	if path := s.u.app.Preferences().String(prefBrandCert); path != "" {
-		return "Not signed yet: choose your certificate (" + path + ") and type its password."
+		return s.u.t("batch.not_signed_yet", "path", path)
 	}
-	return "Apple profiles are not signed."
+	return s.u.t("result.apple_unsigned")
 }
 
 // chooseCertificate asks for the consultant's PKCS #12 file and its password; the
@@ -916,23 +1101,24 @@ func (s *batchScreen) chooseCertificate(status *widget.Label) {
 		defer r.Close()
 		p12, err := io.ReadAll(io.LimitReader(r, 1<<20))
 		if err != nil {
-			dialog.ShowError(err, u.win)
+			u.showError(err)
 			return
 		}
 		path := r.URI().Path()
 		pw := widget.NewPasswordEntry()
-		dialog.ShowForm("Certificate password", "Use", "Cancel", []*widget.FormItem{widget.NewFormItem("Password", pw)}, func(ok bool) {
-			if !ok {
-				return
-			}
-			err := s.useCertificate(p12, pw.Text, path)
-			pw.SetText("")
-			if err != nil {
-				dialog.ShowError(err, u.win)
-				return
-			}
-			status.SetText(s.signerWords())
-		}, u.win)
+		dialog.ShowForm(u.t("result.cert_password_title"), u.t("result.cert_password_use"), u.t("common.cancel"),
+			[]*widget.FormItem{widget.NewFormItem(u.t("account.password"), pw)}, func(ok bool) {
+				if !ok {
+					return
+				}
+				err := s.useCertificate(p12, pw.Text, path)
+				pw.SetText("")
+				if err != nil {
+					u.showError(err)
+					return
+				}
+				status.SetText(s.signerWords())
+			}, u.win)
 	}, u.win)
 	d.SetFilter(storage.NewExtensionFileFilter([]string{".p12", ".pfx"}))
 	d.Show()

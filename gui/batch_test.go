@@ -2,6 +2,7 @@ package gui
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/mailsetup/mailsetup/batch"
 	"github.com/mailsetup/mailsetup/batch/batchtest"
 	"github.com/mailsetup/mailsetup/detect"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // newBatchUI builds the window against an Office; background work runs synchronously
@@ -73,7 +76,7 @@ func TestBatchFlow(t *testing.T) {
 	list := strings.Replace(office.CSV(), batchtest.Password("user03@d02.test"), "wrong-pass", 1)
 	list = strings.Replace(list, "user04@d02.test,"+batchtest.Password("user04@d02.test"), "user04@d02.test,", 1)
 	list += "not-an-address,pw,Nobody\n"
-	if !strings.Contains(allText(u), privacyNote) {
+	if !strings.Contains(allText(u), u.t("batch.privacy")) {
 		t.Error("the screen does not say where the passwords live")
 	}
 	s.loadText(strings.NewReader(list))
@@ -105,6 +108,7 @@ func TestBatchFlow(t *testing.T) {
 	if !strings.Contains(cellText(s, 0, 4), "IMAP imap.d01.test:993 SSL/TLS") {
 		t.Errorf("row 1 details %q", cellText(s, 0, 4))
 	}
+	saysTheEngine(t, s)
 
 	// A row's detail: the same card and matrix as a single check.
 	s.table.OnSelected(widget.TableCellID{Row: 1, Col: 0})
@@ -254,6 +258,7 @@ func TestBatchCancel(t *testing.T) {
 			t.Errorf("row %d: %s after Cancel", i, got)
 		}
 	}
+	saysTheEngine(t, s)
 	if s.running || s.recheck.Disabled() || !s.cancelBtn.Disabled() || len(s.failed()) != 6 {
 		t.Errorf("after Cancel: running %v, recheck disabled %v, cancel disabled %v, %d to re-check", s.running, s.recheck.Disabled(), s.cancelBtn.Disabled(), len(s.failed()))
 	}
@@ -326,6 +331,7 @@ func TestBatchTrustForList(t *testing.T) {
 	if got := cellText(s, 0, 4); !strings.Contains(got, "no trusted source names") {
 		t.Fatalf("unconfirmed: %q", got)
 	}
+	saysTheEngine(t, s)
 	s.showRow(0)
 	if d := textsOf(s.detailBox); !strings.Contains(d, "for this list…") {
 		t.Errorf("the row does not offer to trust the servers:\n%s", d)
@@ -387,11 +393,74 @@ func TestBatchAdvancedCA(t *testing.T) {
 	if got := cellText(s, 0, 3); got != "needs attention" || !strings.Contains(strings.ToLower(cellText(s, 0, 4)), "certificate") {
 		t.Fatalf("unknown CA: %s %q", got, cellText(s, 0, 4))
 	}
+	saysTheEngine(t, s)
 	s.roots, s.engine = []*x509.Certificate{office.CA.Cert}, nil // what "Trust a CA file…" sets
 	test.Tap(s.recheck)
 	for i := range s.clients {
 		if got := cellText(s, i, 3); got != "verified" {
 			t.Errorf("row %d with the CA: %s %q", i, got, cellText(s, i, 4))
+		}
+	}
+}
+
+// saysTheEngine fails unless the window's English says every row word for word as
+// package batch does: each note rendered from the English catalog is the row's line.
+func saysTheEngine(t *testing.T, s *batchScreen) {
+	t.Helper()
+	en := i18n.New(i18n.English)
+	for i, c := range s.clients {
+		r := s.results[i]
+		if got := reasonWords(en, c, r); got != r.Reason {
+			t.Errorf("%s: the window says %q, batch %q", c.Address, got, r.Reason)
+		}
+		if got := differsList(en, r); got != r.Differs {
+			t.Errorf("%s: the window says it differs %q, batch %q", c.Address, got, r.Differs)
+		}
+	}
+}
+
+// TestBatchNotesSayTheEnglish: every line package batch gives a row while it runs and
+// when it is done, rendered from its note by the English catalog, is batch's English
+// line: whole checks and shared ones, a wrong password, no password, a mailbox without
+// IMAP, one with another login name, and the rows of the list that cannot be checked.
+func TestBatchNotesSayTheEnglish(t *testing.T) {
+	office := batchtest.StartOffice(t, batchtest.OfficeConfig{Domains: []string{"d01.test", "d02.test"}, Users: 3,
+		NoIMAP: []string{"user02@d02.test"}, LocalLogin: []string{"user03@d02.test"}})
+	list := strings.Replace(office.CSV(), batchtest.Password("user02@d01.test"), "wrong", 1)
+	list = strings.Replace(list, "user03@d01.test,"+batchtest.Password("user03@d01.test"), "user03@d01.test,", 1)
+	list += "not-an-address,x,Nobody\nuser01@d02.test,again,Twice\nuser09@d02.test,pw,Name,extra\n"
+	clients, err := batch.ParseList(strings.NewReader(list))
+	if err != nil {
+		t.Fatal(err)
+	}
+	en := i18n.New(i18n.English)
+	var mu sync.Mutex
+	var seen []batch.Result
+	b := batch.New(batch.Options{Engine: detect.Options{Dialer: office.Net, Resolver: office.Net, ExtraRoots: []*x509.Certificate{office.CA.Cert},
+		SkipNetwork: true, Timeout: 3 * time.Second}, Progress: func(r batch.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, r)
+	}})
+	results := b.Check(context.Background(), clients)
+	keys := map[batch.NoteKey]bool{}
+	for _, r := range append(seen, results...) {
+		keys[r.Note.Key] = true
+		if got := noteWords(en, r.Note, r.Report, ""); got != r.Reason {
+			t.Errorf("%s %s: the window says %q, batch %q", r.Address, r.State, got, r.Reason)
+		}
+		if got := differsList(en, r); got != r.Differs {
+			t.Errorf("%s: the window says it differs %q, batch %q", r.Address, got, r.Differs)
+		}
+		for _, n := range r.DiffersNotes {
+			keys[n.Key] = true
+		}
+	}
+	for _, k := range []batch.NoteKey{batch.NoteWaiting, batch.NoteDiscovering, batch.NoteProbing, batch.NoteVerifying, batch.NoteTaking,
+		batch.NoteSettings, batch.NoteNoPassword, batch.NotePasswordRefused, batch.NoteRefusedHere, batch.NoteUses, batch.NoteLogsInAs,
+		batch.NoteNotAddress, batch.NoteListedTwice, batch.NoteColumns} {
+		if !keys[k] {
+			t.Errorf("no row said %s (the test no longer covers it)", k)
 		}
 	}
 }

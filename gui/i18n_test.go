@@ -2,6 +2,7 @@ package gui
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -15,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/mailsetup/mailsetup/batch"
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/i18n"
 )
@@ -62,7 +64,7 @@ func checkSpeaks(t *testing.T, code, where, text string) {
 	if strings.Contains(text, "<no value>") || strings.Contains(text, "{{") {
 		t.Errorf("%s %s shows a template:\n%s", code, where, text)
 	}
-	if m := regexp.MustCompile(`\b(account|result|checking|current|consent|status|cell|network|signin|notice|kind|trust|field|export)\.[a-z_]+\b`).FindString(text); m != "" {
+	if m := regexp.MustCompile(`\b(account|result|checking|current|consent|status|cell|network|signin|notice|kind|trust|field|export|batch)\.[a-z_]+\b`).FindString(text); m != "" {
 		t.Errorf("%s %s shows the key %q", code, where, m)
 	}
 	if code == i18n.English {
@@ -180,7 +182,126 @@ func TestFlowInEveryLanguage(t *testing.T) {
 			if !tapButton(u.win.Canvas().Overlays().Top(), tr.T("consent.yes")) || u.result.fields["outgoing server"] != "smtp.demo.test" {
 				t.Errorf("confirming in %s did not log in: %v", l.Code, u.result.fields)
 			}
+
+			// The batch screen: the list, its rows and status, every row's detail, the
+			// confirmation of servers for the list, the export and the branding.
+			b := u.openBatch()
+			checkSpeaks(t, l.Code, "empty batch screen", batchText(b))
+			b.loadText(strings.NewReader(batchList))
+			checkSpeaks(t, l.Code, "loaded batch screen", batchText(b))
+			test.Tap(b.checkBtn)
+			texts := batchText(b)
+			for _, want := range []string{tr.T("batch.title"), tr.T("batch.state_verified"), tr.T("batch.state_attention"), tr.T("batch.state_unverified"),
+				tr.T("batch.problem_not_address"), tr.T("batch.problem_listed_twice", "line", 1), tr.N("batch.status_verified", 1),
+				tr.T("batch.reason_untrusted", "hosts", hosts), tr.T("batch.reason_password_refused", "protocols", "SMTP, IMAP, POP3")} {
+				if !strings.Contains(texts, want) {
+					t.Errorf("batch screen lacks %q:\n%s", want, texts)
+				}
+			}
+			checkSpeaks(t, l.Code, "batch screen", texts)
+			for i, c := range b.clients {
+				b.showRow(i)
+				checkSpeaks(t, l.Code, "batch row "+c.Address, textsOf(b.detailBox))
+				b.detail.Hide()
+			}
+			shop := b.results[3]
+			if shop.Report == nil || len(untrustedServers(shop.Report)) == 0 {
+				t.Fatalf("%s: no servers to confirm: %+v", shop.Address, shop)
+			}
+			b.confirmTrust(shop.Report, groupByCertificate(untrustedServers(shop.Report))[0])
+			trust := textsOf(u.win.Canvas().Overlays().Top())
+			if !strings.Contains(trust, tr.T("batch.trust_yes")) || !strings.Contains(trust, tr.T("batch.trust_list")) {
+				t.Errorf("batch confirmation:\n%s", trust)
+			}
+			checkSpeaks(t, l.Code, "batch confirmation", trust)
+			u.win.Canvas().Overlays().Top().Hide()
+			b.chooseExport()
+			exp := textsOf(u.win.Canvas().Overlays().Top())
+			if !strings.Contains(exp, tr.N("batch.export_note", 2, "total", 6)) || !strings.Contains(exp, tr.T("export.format.sheet")) {
+				t.Errorf("export dialog:\n%s", exp)
+			}
+			checkSpeaks(t, l.Code, "batch export", exp)
+			u.win.Canvas().Overlays().Top().Hide()
+			b.editBranding()
+			checkSpeaks(t, l.Code, "batch branding", textsOf(u.win.Canvas().Overlays().Top()))
+			u.win.Canvas().Overlays().Top().Hide()
+			if got := exportedWords(tr, batch.Exported{Files: make([]string, 5), Clients: 2}, "/tmp/x"); !strings.Contains(got, tr.N("batch.exported_files", 5)) {
+				t.Errorf("exported: %q", got)
+			}
+			checkSpeaks(t, l.Code, "batch exported", exportedWords(tr, batch.Exported{Files: make([]string, 5), Clients: 2}, "/tmp/x"))
 		})
+	}
+}
+
+// batchList is a client list for the demo world: a verified row, a wrong password, a
+// row without password, an address whose servers only another domain's DNS names, a
+// line that is no address and an address listed twice.
+const batchList = user + "," + pass + ",Ana Example\nother@demo.test,wrong,Ben\nnobody@demo.test,,Cy\nme@shop.test," + pass + ",Di\nnot-an-address,x,Ed\n" + user + ",again,Twice\n"
+
+// batchText is what the batch screen shows: its widgets, its status line, the table's
+// titles and every cell.
+func batchText(s *batchScreen) string {
+	var b strings.Builder
+	b.WriteString(allText(s.u))
+	st, _ := s.status.Get()
+	b.WriteString(st + "\n" + strings.Join(batchTitles(s.u.tr), "\n") + "\n")
+	for i := range s.clients {
+		for col := range batchColumns {
+			b.WriteString(cellText(s, i, col) + "\n")
+		}
+	}
+	return b.String()
+}
+
+// Every note of package batch says its values in every language, with no English left
+// over: the notes the flows do not reach too.
+func TestBatchNotesInEveryLanguage(t *testing.T) {
+	rep := &detect.Report{Recommended: detect.Recommendation{
+		Incoming: &detect.Setting{Protocol: detect.IMAP, Host: "imap.example.com", Port: 993, Security: detect.SecurityTLS},
+		Outgoing: &detect.Setting{Protocol: detect.SMTP, Host: "smtp.example.com", Port: 587, Security: detect.SecurityStartTLS}}}
+	failure := map[string]string{"kind": string(detect.KindCertUnknownCA), "protocol": "IMAP", "host": "imap.example.com", "port": "993"}
+	where := map[string]string{"protocol": "IMAP", "host": "imap.example.com", "port": "993"}
+	notes := []batch.Note{
+		{Key: batch.NoteNotChecked}, {Key: batch.NoteWaiting}, {Key: batch.NoteProbing}, {Key: batch.NoteCancelled},
+		{Key: batch.NoteWaitingFor, Args: map[string]string{"domain": "example.com"}},
+		{Key: batch.NoteDiscovering, Args: map[string]string{"domain": "example.com"}},
+		{Key: batch.NoteVerifying, Args: map[string]string{"domain": "example.com"}},
+		{Key: batch.NoteTaking, Args: map[string]string{"domain": "example.com"}},
+		{Key: batch.NoteSettings}, {Key: batch.NoteNoPassword}, {Key: batch.NoteNotVerified},
+		{Key: batch.NotePasswordRefused, Args: map[string]string{"protocols": "IMAP, SMTP"}},
+		{Key: batch.NoteUntrusted, Args: map[string]string{"hosts": "mail.example.net"}},
+		{Key: batch.NoteNoSetting, Args: failure}, {Key: batch.NoteNoSetting},
+		{Key: batch.NoteNoIncoming, Args: failure}, {Key: batch.NoteNoOutgoing, Args: failure},
+		{Key: batch.NoteNoIncomingRefused, Args: map[string]string{"worked": "SMTP", "refused": "IMAP"}},
+		{Key: batch.NoteNoOutgoingRefused, Args: map[string]string{"worked": "IMAP", "refused": "SMTP"}},
+		{Key: batch.NoteBadAddress, Args: map[string]string{"error": "x"}}, {Key: batch.NoteFailed, Args: map[string]string{"error": "x"}},
+		{Key: batch.NoteRefusedHere, Args: where},
+		{Key: batch.NoteUses, Args: map[string]string{"protocol": "POP3", "host": "pop.example.com", "port": "995", "security": string(detect.SecurityNone),
+			"other_protocol": "IMAP", "other_host": "imap.example.com", "other_port": "993"}},
+		{Key: batch.NoteLogsInAs, Args: map[string]string{"protocol": "IMAP", "username": "me"}},
+		{Key: batch.NoteColumns, Args: map[string]string{"columns": "4"}}, {Key: batch.NoteNotAddress}, {Key: batch.NoteControlChars},
+		{Key: batch.NoteListedTwice, Args: map[string]string{"line": "3"}},
+	}
+	for _, l := range i18n.Languages {
+		tr := i18n.New(l.Code)
+		for _, n := range notes {
+			got := noteWords(tr, n, rep, "NOT SAID")
+			if got == "NOT SAID" || got == "" {
+				t.Errorf("%s: note %s is not said", l.Code, n.Key)
+			}
+			checkSpeaks(t, l.Code, "note "+string(n.Key), got)
+			for _, v := range n.Args {
+				if v != string(detect.SecurityNone) && v != string(detect.KindCertUnknownCA) && !strings.Contains(got, v) {
+					t.Errorf("%s: note %s %q lacks its value %q", l.Code, n.Key, got, v)
+				}
+			}
+		}
+		if got := noteWords(tr, batch.Note{Key: "from_a_newer_version"}, rep, "the English"); got != "the English" {
+			t.Errorf("%s: an unknown note says %q, want its English", l.Code, got)
+		}
+		for _, err := range []error{batch.ErrNoClients, batch.ErrListTooLarge, batch.ErrTooManyClients, errors.New("csv: bare quote")} {
+			checkSpeaks(t, l.Code, "list error", listErrorWords(tr, fmt.Errorf("batch: %w", err)))
+		}
 	}
 }
 
@@ -275,6 +396,61 @@ func TestLanguageSwitchRedrawsScreens(t *testing.T) {
 	if !strings.Contains(texts, es.T("current.headline_proven")) || c.cur.password.Text != pass || c.cur.res == nil {
 		t.Errorf("current screen after switching to Spanish: password kept %v\n%s", c.cur.password.Text == pass, texts)
 	}
+
+	// The batch screen keeps its list, its results and its options.
+	b := u.openBatch()
+	b.loadText(strings.NewReader(batchList))
+	b.plaintext = true
+	test.Tap(b.checkBtn)
+	results := slices.Clone(b.results)
+	u.setLanguage("ru")
+	ru := i18n.New("ru")
+	texts = batchText(b)
+	if u.screen != "batch" || u.batch != b || !strings.Contains(texts, ru.T("batch.title")) || !strings.Contains(texts, ru.T("batch.state_verified")) {
+		t.Errorf("batch screen after switching to Russian: screen %s\n%s", u.screen, texts)
+	}
+	if len(b.results) != len(results) || b.results[0].Report != results[0].Report || b.clients[0].Password != pass || !b.plaintext {
+		t.Errorf("switching the language lost the list: %d rows, password kept %v, plaintext %v", len(b.results), b.clients[0].Password == pass, b.plaintext)
+	}
+	checkSpeaks(t, "ru", "batch screen after switching", texts)
+	plain := 0
+	for _, ch := range walkChecks(u.win.Content()) {
+		if ch.Text == ru.T("account.allow_plaintext") {
+			plain++
+			if !ch.Checked {
+				t.Error("the list's plaintext option is drawn off after switching")
+			}
+		}
+	}
+	if plain != 1 {
+		t.Errorf("%d plaintext options on the batch screen", plain)
+	}
+}
+
+// walkChecks finds the check boxes under o, those in closed accordions too.
+func walkChecks(o fyne.CanvasObject) []*widget.Check {
+	var out []*widget.Check
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch w := o.(type) {
+		case *widget.Check:
+			out = append(out, w)
+		case *widget.Accordion:
+			for _, it := range w.Items {
+				walk(it.Detail)
+			}
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(w).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return out
 }
 
 // Without a choice the window speaks the system's language, as Fyne's lang package
@@ -407,6 +583,36 @@ func TestLayoutFitsEveryLanguage(t *testing.T) {
 			fill(u, user, "wrong")
 			test.Tap(u.acct.check)
 			check("failure screen")
+
+			// The batch screen with a checked list and its options open, a row's detail,
+			// the export and the branding dialogs.
+			bs := u.openBatch()
+			bs.loadText(strings.NewReader(batchList))
+			test.Tap(bs.checkBtn)
+			for _, o := range walkAccordions(u.win.Content()) {
+				o.OpenAll()
+			}
+			check("batch screen")
+			for _, d := range []struct {
+				where string
+				open  func()
+			}{{"batch row", func() { bs.showRow(0) }}, {"batch row needing attention", func() { bs.showRow(1) }},
+				{"batch export", bs.chooseExport}, {"batch branding", bs.editBranding}} {
+				d.open()
+				top := u.win.Canvas().Overlays().Top()
+				top.Resize(size.AddWidthHeight(-40, 0))
+				top.Resize(size)
+				if min := top.MinSize(); min.Width > size.Width {
+					t.Errorf("%s %s needs %.0f px, the window has %.0f", l.Code, d.where, min.Width, size.Width)
+				}
+				// A Fyne dialog is its icon, background, content, buttons and title; the
+				// title label is never sized (Fyne draws it whole), its width is in MinSize.
+				c := top.(*widget.PopUp).Content.(*fyne.Container)
+				for _, o := range c.Objects[2:4] {
+					fits(t, l.Code, d.where, o)
+				}
+				top.Hide()
+			}
 		})
 	}
 }

@@ -2,12 +2,14 @@ package gui
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/mailsetup/mailsetup/batch"
 	"github.com/mailsetup/mailsetup/detect"
 )
 
@@ -114,4 +116,22 @@ func TestKeyboardReachesEveryAction(t *testing.T) {
 	if c.Overlays().Top() == nil {
 		t.Error("Space on a matrix cell opened nothing")
 	}
+	c.Overlays().Top().Hide()
+
+	// The batch screen: the list's buttons, then the check's, in reading order; Space on
+	// Check all checks the list.
+	b := u.openBatch()
+	b.loadText(strings.NewReader(user + "," + pass + "\n"))
+	order = tabOrder(t, c)
+	var listButtons []fyne.Focusable
+	for _, btn := range append(slices.Clone(b.actions[:4]), b.checkBtn) {
+		listButtons = append(listButtons, btn)
+	}
+	inOrder(t, "batch screen", order, listButtons...)
+	c.Focus(b.checkBtn)
+	press(c)
+	if b.results[0].State != batch.StateVerified {
+		t.Errorf("Space on Check all: the row is %s", b.results[0].State)
+	}
+	inOrder(t, "batch screen after the check", tabOrder(t, c), b.actions[0], b.checkBtn, b.exportBtn)
 }

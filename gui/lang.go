@@ -85,6 +85,11 @@ func (u *UI) setLanguage(code string) {
 				s.showResult()
 			}
 		}
+	case "batch":
+		// A running list keeps its language until its check ends: its rows hold state.
+		if s := u.batch; s != nil && !s.running {
+			s.build()
+		}
 	}
 	// The checking screen keeps its language until the check ends: its cells hold state.
 }

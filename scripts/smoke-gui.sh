@@ -128,12 +128,12 @@ sleep 2.5
 import -window root "$out/batch-1-running.png"
 sleep 12
 import -window root "$out/batch-2-done.png"
-xdotool mousemove 100 441 click 1   # user03@acme.example: verified on the shared check
+xdotool mousemove 100 482 click 1   # user03@acme.example: verified on the shared check
 sleep 1.5
 import -window root "$out/batch-3-row.png"
 xdotool mousemove 589 659 click 1   # Close
 sleep 0.5
-xdotool mousemove 100 481 click 1   # user04@acme.example: the wrong password
+xdotool mousemove 100 521 click 1   # user04@acme.example: the wrong password
 sleep 1.5
 import -window root "$out/batch-4-attention.png"
 kill "$app"; wait "$app" 2>/dev/null || true
