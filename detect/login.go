@@ -117,11 +117,11 @@ type HostLogin struct {
 func (g *LoginGate) Acquire(ctx context.Context, server, name string) (*HostLogin, error) {
 	hl := g.host(server)
 	g.mu.Lock()
-	if hl.name == "" {
+	// The report names the server by the alphabetically first of its names, whichever
+	// probe came first, so the same run always gives the same report.
+	if hl.name == "" || name < hl.name {
 		hl.name = name
 	}
-	g.mu.Unlock()
-	g.mu.Lock()
 	known := hl.good != ""
 	g.mu.Unlock()
 	if known {
@@ -180,8 +180,8 @@ func (h *HostLogin) Done() {
 	}
 }
 
-// Failed returns the number of rejected logins per server, keyed by the first name
-// the server was reached under.
+// Failed returns the number of rejected logins per server, keyed by the alphabetically
+// first name the server was reached under.
 func (g *LoginGate) Failed() map[string]int {
 	g.mu.Lock()
 	defer g.mu.Unlock()

@@ -34,6 +34,33 @@ func TestLoginGateCapsFailuresPerServer(t *testing.T) {
 	}
 }
 
+// One server reached under several names shares one budget, and the report names it the
+// same way whichever name's probe came first.
+func TestLoginGateNamesAServerTheSameWayInAnyOrder(t *testing.T) {
+	t.Parallel()
+	for _, order := range [][]string{
+		{"smtp.example.test", "imap.example.test", "pop.example.test"},
+		{"pop.example.test", "smtp.example.test", "imap.example.test"},
+		{"imap.example.test", "pop.example.test", "smtp.example.test"},
+	} {
+		g := NewLoginGate()
+		for _, name := range order {
+			h, err := g.Acquire(context.Background(), "192.0.2.7:0", name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.CanTry() {
+				h.Record("me", false)
+			}
+			h.Done()
+		}
+		got := g.Failed()
+		if len(got) != 1 || got["imap.example.test"] != len(order) {
+			t.Errorf("order %v: Failed = %v, want {imap.example.test: %d}", order, got, len(order))
+		}
+	}
+}
+
 func TestLoginGateOrdersKnownGoodFirstAndSerialises(t *testing.T) {
 	t.Parallel()
 	g := NewLoginGate()
