@@ -82,6 +82,8 @@ func TestNetnsHelperCheck(t *testing.T) {
 // staticDialer resolves names from a table and dials the real network.
 type staticDialer struct{ names map[string]string }
 
+var _ Dialer = staticDialer{} // checked when compiling, next to the fake
+
 func (s staticDialer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
 	host, port, _ := net.SplitHostPort(addr)
 	if ip, ok := s.names[host]; ok {

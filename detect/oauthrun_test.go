@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -171,7 +172,7 @@ func TestOAuthIssuerFromDocument(t *testing.T) {
 	opened := make(chan string, 1)
 	opts := e.opts
 	opts.OAuth = &OAuthSettings{Mode: OAuthBrowser, Client: oauth.Registration{ClientID: "test-client"},
-		OAuth:       oauth.Options{ConfigDir: t.TempDir(), Getenv: func(string) string { return "" }},
+		OAuth:       oauth.Options{ConfigDir: emptyDir(t), Getenv: func(string) string { return "" }},
 		OpenBrowser: func(u string) error { opened <- u; return errors.New("no browser here") }}
 	rep, err := Run(context.Background(), "me@shop.test", opts)
 	if err != nil {
@@ -184,4 +185,20 @@ func TestOAuthIssuerFromDocument(t *testing.T) {
 	if !strings.HasPrefix(u, "https://login.hoster.test/authorize?") || !strings.Contains(u, "scope=mail+offline_access") || !strings.Contains(u, "code_challenge_method=S256") {
 		t.Errorf("authorization URL %s", u)
 	}
+}
+
+// emptyDir is a directory with nothing in it, removed with os.Remove after the test (not
+// t.TempDir: its RemoveAll uses unlinkat, which wine, where these tests also run, lacks).
+func emptyDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "mailsetup-empty-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.Remove(dir); err != nil {
+			t.Error(err)
+		}
+	})
+	return dir
 }

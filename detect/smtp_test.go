@@ -345,5 +345,4 @@ var (
 	_ Resolver = (*detecttest.Net)(nil)
 	_ Dialer   = (*scriptedDialer)(nil)
 	_ Resolver = (*countingResolver)(nil)
-	_ Dialer   = (*staticDialer)(nil)
 )

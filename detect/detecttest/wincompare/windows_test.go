@@ -227,7 +227,8 @@ func TestProbeWindowsMatchesLinux(t *testing.T) {
 // loginRace is ReportVolatile without the per-cell login details, for runs where two
 // cells of one server race for the capped login attempts.
 var loginRace = Volatile{
-	Keys:        append([]string{"auth_used", "username_used", "login_attempts", "error", "transcript", "explanation"}, ReportVolatile.Keys...),
+	// "notices" is the structured twin of "explanation" (and of warnings, which stay compared).
+	Keys:        append([]string{"auth_used", "username_used", "login_attempts", "error", "transcript", "explanation", "notices"}, ReportVolatile.Keys...),
 	Paths:       ReportVolatile.Paths,
 	Masks:       ReportVolatile.Masks,
 	Transcripts: ReportVolatile.Transcripts,
@@ -248,8 +249,12 @@ func TestProbeWindowsMatchesLinuxRealServers(t *testing.T) {
 						t.Errorf("windows recommended %+v / %+v, want both verified", o, in)
 					}
 				}}
-			if setup == realmail.Modern {
+			switch setup {
+			case realmail.Modern:
 				c.extra = []string{"--send-test"}
+			case realmail.Legacy:
+				// No TLS at all: logins need the user's consent (docs/SECURITY.md).
+				c.extra = []string{"--allow-plaintext"}
 			}
 			compareProbe(t, exe, bin, c)
 		})
