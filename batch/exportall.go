@@ -15,6 +15,7 @@ import (
 
 	"github.com/mailsetup/mailsetup/detect"
 	"github.com/mailsetup/mailsetup/export"
+	"github.com/mailsetup/mailsetup/i18n"
 )
 
 // Branding is who prepared the settings: a consultant's name, organisation, contact line
@@ -85,18 +86,24 @@ func ExportAll(dir string, clients []Client, results []Result, opts ExportOption
 	if opts.Now != nil {
 		now = opts.Now
 	}
+	tr := i18n.New(opts.Language)
 	rows := make([]summaryRow, len(clients))
 	for i, c := range clients {
 		r := results[i]
 		row := summaryRow{Address: c.Address, Name: c.Name, Status: statusWords(r.State), State: string(r.State), Note: r.Reason}
+		row.Say.Status, row.Say.Note = stateWords(tr, r.State), ReasonWords(tr, c, r)
 		switch r.State {
 		case StateVerified:
-			row.Note = r.Differs // the settings have columns of their own
+			// the settings have columns of their own
+			row.Note, row.Say.Note = r.Differs, ""
+			if r.Differs != "" {
+				row.Say.Note = DiffersWords(tr, r)
+			}
 		case StateUnverified:
-			row.Note = "no password given, so the login was not tested"
+			row.Note, row.Say.Note = "no password given, so the login was not tested", tr.T("batch.summary_no_password")
 		}
 		if r.Report != nil {
-			row.fill(r.Report, r.State == StateVerified)
+			row.fill(tr, r.Report, r.State == StateVerified)
 			files, skipped, err := writeClient(dir, c, r.Report, formats, opts)
 			if err != nil {
 				return out, err
@@ -107,7 +114,9 @@ func ExportAll(dir string, clients []Client, results []Result, opts ExportOption
 			out.Files = append(out.Files, files...)
 			row.Files = files
 			if len(skipped) > 0 {
+				// the programs' own reasons, in English (README, "Languages")
 				row.Note = strings.TrimSpace(row.Note + " " + strings.Join(skipped, " "))
+				row.Say.Note = strings.TrimSpace(row.Say.Note + " " + strings.Join(skipped, " "))
 			}
 		}
 		rows[i] = row
@@ -115,7 +124,7 @@ func ExportAll(dir string, clients []Client, results []Result, opts ExportOption
 	if err := writeSummaryCSV(filepath.Join(dir, SummaryCSV), rows); err != nil {
 		return out, err
 	}
-	if err := writeSummaryHTML(filepath.Join(dir, SummaryHTML), rows, opts.Branding, now()); err != nil {
+	if err := writeSummaryHTML(filepath.Join(dir, SummaryHTML), tr, rows, opts.Branding, now()); err != nil {
 		return out, err
 	}
 	out.Files = append(out.Files, SummaryCSV, SummaryHTML)
@@ -164,21 +173,24 @@ func FolderName(address string) string {
 	}, address)
 }
 
-// summaryRow is one client in the summary files.
+// summaryRow is one client in the summary files: in English for summary.csv (data for a
+// spreadsheet, the same in every language), and Say in the export's language for
+// summary.html.
 type summaryRow struct {
 	Address, Name, Status, State, Note string
 	Incoming, Outgoing, Username       string
 	VerifiedAt                         string
 	Files                              []string
+	Say                                struct{ Status, Note, Incoming, Outgoing string }
 }
 
-func (s *summaryRow) fill(rep *detect.Report, verified bool) {
+func (s *summaryRow) fill(tr *i18n.Lang, rep *detect.Report, verified bool) {
 	if in := rep.Recommended.Incoming; in != nil {
-		s.Incoming = settingWords(*in)
+		s.Incoming, s.Say.Incoming = settingWords(*in), SettingWords(tr, *in)
 		s.Username = in.Username
 	}
 	if o := rep.Recommended.Outgoing; o != nil {
-		s.Outgoing = settingWords(*o)
+		s.Outgoing, s.Say.Outgoing = settingWords(*o), SettingWords(tr, *o)
 		if s.Username == "" {
 			s.Username = o.Username
 		}
@@ -188,7 +200,22 @@ func (s *summaryRow) fill(rep *detect.Report, verified bool) {
 	}
 }
 
-// statusWords names a final state for people.
+// stateWords names a row's state in tr's language (the window's words).
+func stateWords(tr *i18n.Lang, s State) string {
+	switch s {
+	case StateVerified:
+		return tr.T("batch.state_verified")
+	case StateUnverified:
+		return tr.T("batch.state_unverified")
+	case StateAttention:
+		return tr.T("batch.state_attention")
+	case StateCancelled:
+		return tr.T("batch.state_cancelled")
+	}
+	return tr.T("batch.reason_not_checked")
+}
+
+// statusWords names a final state for the CSV (English, stable).
 func statusWords(s State) string {
 	switch s {
 	case StateVerified:
@@ -231,10 +258,10 @@ func inert(v string) string {
 }
 
 var summaryTmpl = template.Must(template.New("summary").Parse(`<!DOCTYPE html>
-<html lang="en">
+<html lang="{{.Lang}}">
 <head>
 <meta charset="utf-8">
-<title>Mail accounts{{with .Branding.Organization}} — {{.}}{{end}}</title>
+<title>{{.Title}}{{with .Branding.Organization}} — {{.}}{{end}}</title>
 <style>
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; margin: 2em; color: #1b1b1b; }
 h1 { font-size: 1.5em; margin-bottom: 0.2em; }
@@ -250,48 +277,58 @@ th { background: #eef3fb; }
 </head>
 <body>
 {{if .Logo}}<p><img src="{{.Logo}}" alt="{{.Branding.Organization}}" style="max-height: 4em; max-width: 16em"></p>
-{{end}}<h1>Mail accounts</h1>
-<p class="small">Checked {{.When}} by Mail Setup Assistant: {{.Verified}} of {{len .Rows}} verified by a real login{{if .Attention}}, {{.Attention}} need attention{{end}}. Each mail program asks for its password when the account is set up; passwords are not written here.</p>
+{{end}}<h1>{{.Title}}</h1>
+<p class="small">{{.Intro}}</p>
 <table>
-<tr><th>Address</th><th>Name</th><th>Status</th><th>Incoming</th><th>Outgoing</th><th>User name</th><th>Files</th></tr>
-{{range .Rows}}<tr><td>{{.Address}}</td><td>{{.Name}}</td><td class="{{.State}}">{{.Status}}{{if .Note}}<br><span class="small">{{.Note}}</span>{{end}}</td><td>{{.Incoming}}</td><td>{{.Outgoing}}</td><td>{{.Username}}</td><td>{{range .Files}}<a href="{{.}}">{{.}}</a><br>{{end}}</td></tr>
+<tr>{{range .Columns}}<th>{{.}}</th>{{end}}</tr>
+{{range .Rows}}<tr><td>{{.Address}}</td><td>{{.Name}}</td><td class="{{.State}}">{{.Say.Status}}{{if .Say.Note}}<br><span class="small">{{.Say.Note}}</span>{{end}}</td><td>{{.Say.Incoming}}</td><td>{{.Say.Outgoing}}</td><td>{{.Username}}</td><td>{{range .Files}}<a href="{{.}}">{{.}}</a><br>{{end}}</td></tr>
 {{end}}</table>
 {{if .Footer}}<p class="small">{{.Footer}}</p>
 {{end}}</body>
 </html>
 `))
 
-func writeSummaryHTML(path string, rows []summaryRow, b Branding, when time.Time) error {
+func writeSummaryHTML(path string, tr *i18n.Lang, rows []summaryRow, b Branding, when time.Time) error {
 	data := struct {
-		Rows                []summaryRow
-		Branding            Branding
-		Logo                template.URL
-		When, Footer        string
-		Verified, Attention int
-	}{Rows: rows, Branding: b, When: when.Format("2 January 2006, 15:04")}
+		Rows          []summaryRow
+		Branding      Branding
+		Logo          template.URL
+		Lang, Title   string
+		Intro, Footer string
+		Columns       []string
+	}{Rows: rows, Branding: b, Lang: tr.Code(), Title: tr.T("batch.summary_title"),
+		Columns: []string{tr.T("batch.column_address"), tr.T("batch.name"), tr.T("text.status"), tr.T("batch.summary_incoming"),
+			tr.T("batch.summary_outgoing"), tr.T("field.username"), tr.T("batch.summary_files")}}
+	verified, attention := 0, 0
 	for _, r := range rows {
 		switch r.State {
 		case string(StateVerified):
-			data.Verified++
+			verified++
 		case string(StateAttention):
-			data.Attention++
+			attention++
 		}
 	}
+	intro := []string{tr.T("batch.summary_checked", "when", when.Format("2006-01-02 15:04"), "verified", tr.Int(verified), "count", tr.Int(len(rows)))}
+	if attention > 0 {
+		intro = append(intro, tr.T("batch.summary_attention", "count", tr.Int(attention)))
+	}
+	data.Intro = strings.Join(append(intro, tr.T("batch.summary_passwords")), " ")
 	if t, err := export.LogoType(b.Logo); len(b.Logo) > 0 && err == nil {
 		data.Logo = template.URL("data:" + t + ";base64," + base64.StdEncoding.EncodeToString(b.Logo))
 	}
-	var who []string
+	var who, footer []string
 	for _, s := range []string{b.Name, b.Organization} {
 		if s != "" {
 			who = append(who, s)
 		}
 	}
 	if len(who) > 0 {
-		data.Footer = "Prepared by " + strings.Join(who, ", ") + "."
+		footer = append(footer, tr.T("sheet.prepared_by", "who", strings.Join(who, ", ")))
 	}
 	if b.Contact != "" {
-		data.Footer = strings.TrimSpace(data.Footer + " Contact: " + b.Contact)
+		footer = append(footer, tr.T("sheet.contact", "contact", strings.TrimSuffix(b.Contact, ".")))
 	}
+	data.Footer = strings.Join(footer, " ")
 	var buf bytes.Buffer
 	if err := summaryTmpl.Execute(&buf, data); err != nil {
 		return fmt.Errorf("batch: summary: %w", err)

@@ -36,7 +36,7 @@ func exportFixture() ([]Client, []Result) {
 		{Line: 2, Address: "ana@example.test", Password: "ana-secret", Name: "Ana Example"},
 		{Line: 3, Address: "bo@example.test", Password: "bo-secret", Name: "Bo <Boss>"},
 		{Line: 4, Address: "cy@example.test", Name: "Cy"},
-		{Line: 5, Address: "not-an-address", Password: "nope-secret", Problem: "not an email address"},
+		{Line: 5, Address: "not-an-address", Password: "nope-secret", Problem: "not an email address", ProblemNote: Note{Key: NoteNotAddress}},
 		{Line: 6, Address: "di@example.test", Password: "di-secret"},
 	}
 	wrong := verifiedReport("bo@example.test", "", false)
@@ -49,11 +49,56 @@ func exportFixture() ([]Client, []Result) {
 		classify(1, wrong, nil),
 		classify(2, verifiedReport("cy@example.test", "cy@example.test", false), nil),
 		{Index: 3, Address: "not-an-address", State: StateAttention, Reason: "not an email address"},
-		{Index: 4, Address: "di@example.test", State: StateCancelled, Reason: "cancelled before it finished"},
+		{Index: 4, Address: "di@example.test", State: StateCancelled, Reason: "cancelled before it finished", Note: Note{Key: NoteCancelled}},
 	}
 	results[1].Report.Meta.PasswordUsed = true
 	results[1] = classify(1, results[1].Report, nil)
 	return clients, results
+}
+
+// The printable summary speaks the export's language: its headings, states, reasons,
+// settings and branding; summary.csv stays the same in every language (data).
+func TestExportAllSummaryInEveryLanguage(t *testing.T) {
+	t.Parallel()
+	english := []string{"Mail accounts", "Verified by a real login", "Need attention", "Each mail program", "needs attention",
+		"found, not tested", "no password given", "password refused", "not an email address", "cancelled before",
+		"Prepared by", "Contact:", "<th>Address</th>", "<th>Incoming</th>", "<th>User name</th>"}
+	var csvEN []byte
+	for _, tc := range []struct{ lang, says string }{
+		{"en", "Verified by a real login: 1 of 5."},
+		{"ru", "Подтверждено настоящим входом: 1 из 5."},
+		{"de", "Durch eine echte Anmeldung bestätigt: 1 von 5."},
+		{"fr", "Confirmés par une vraie connexion : 1 sur 5."},
+		{"es", "Verificados con un inicio de sesión real: 1 de 5."},
+		{"pt-BR", "Confirmados por um login real: 1 de 5."},
+	} {
+		clients, results := exportFixture()
+		dir := t.TempDir()
+		_, err := ExportAll(dir, clients, results, ExportOptions{Formats: []string{"sheet"}, Language: tc.lang,
+			Branding: Branding{Name: "Ana Consultant", Organization: "Acme IT", Contact: "help@acme.test"},
+			Now:      func() time.Time { return time.Date(2026, 11, 26, 11, 30, 0, 0, time.UTC) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		html, _ := os.ReadFile(filepath.Join(dir, SummaryHTML))
+		if !bytes.Contains(html, []byte(`<html lang="`+tc.lang+`">`)) || !bytes.Contains(html, []byte(tc.says)) {
+			t.Errorf("%s: the summary does not say %q:\n%s", tc.lang, tc.says, html)
+		}
+		for _, w := range english {
+			if tc.lang != "en" && bytes.Contains(html, []byte(w)) {
+				t.Errorf("%s: the summary says %q in English", tc.lang, w)
+			}
+			if tc.lang == "en" && !bytes.Contains(html, []byte(w)) {
+				t.Errorf("en: the summary lacks %q", w)
+			}
+		}
+		csv, _ := os.ReadFile(filepath.Join(dir, SummaryCSV))
+		if csvEN == nil {
+			csvEN = csv
+		} else if !bytes.Equal(csv, csvEN) {
+			t.Errorf("%s: summary.csv differs from the English one:\n%s", tc.lang, csv)
+		}
+	}
 }
 
 func TestExportAll(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -275,127 +274,11 @@ func (s *batchScreen) fillCell(id widget.TableCellID, box *fyne.Container) {
 // rowLine is the table's one line for a row: its reason, and how it differs from the
 // others of its domain.
 func rowLine(tr *i18n.Lang, c batch.Client, r batch.Result) string {
-	text := reasonWords(tr, c, r)
+	text := batch.ReasonWords(tr, c, r)
 	if r.Differs != "" {
-		return tr.T("batch.reason_differs", "reason", text, "differs", differsList(tr, r))
+		return tr.T("batch.reason_differs", "reason", text, "differs", batch.DiffersWords(tr, r))
 	}
 	return text
-}
-
-// reasonWords says a row's reason (batch.Result.Reason) in tr's language, from its note;
-// a row of the list that cannot be checked names its line.
-func reasonWords(tr *i18n.Lang, c batch.Client, r batch.Result) string {
-	if c.Problem != "" {
-		return tr.T("batch.reason_line", "line", c.Line, "problem", noteWords(tr, c.ProblemNote, nil, c.Problem))
-	}
-	return noteWords(tr, r.Note, r.Report, r.Reason)
-}
-
-// differsList says how a row differs from the others of its domain
-// (batch.Result.Differs) in tr's language.
-func differsList(tr *i18n.Lang, r batch.Result) string {
-	if len(r.DiffersNotes) == 0 {
-		return r.Differs
-	}
-	parts := make([]string, len(r.DiffersNotes))
-	for i, n := range r.DiffersNotes {
-		parts[i] = noteWords(tr, n, r.Report, r.Differs)
-	}
-	return strings.Join(parts, "; ")
-}
-
-// noteWords says one of batch's notes in tr's language; rep is the row's report (its
-// recommended settings), english what to show for a note this version does not know.
-func noteWords(tr *i18n.Lang, n batch.Note, rep *detect.Report, english string) string {
-	a := n.Args
-	switch n.Key {
-	case batch.NoteNotChecked:
-		return tr.T("batch.reason_not_checked")
-	case batch.NoteWaiting:
-		return tr.T("batch.reason_waiting")
-	case batch.NoteWaitingFor:
-		return tr.T("batch.reason_waiting_for", "domain", a["domain"])
-	case batch.NoteDiscovering:
-		return tr.T("batch.reason_discovering", "domain", a["domain"])
-	case batch.NoteProbing:
-		return tr.T("batch.reason_probing")
-	case batch.NoteVerifying:
-		return tr.T("batch.reason_verifying", "domain", a["domain"])
-	case batch.NoteTaking:
-		return tr.T("batch.reason_taking", "domain", a["domain"])
-	case batch.NoteCancelled:
-		return tr.T("batch.reason_cancelled")
-	case batch.NoteSettings:
-		if rep != nil {
-			return settingsLineWords(tr, rep)
-		}
-	case batch.NoteNoPassword:
-		if rep != nil {
-			return tr.T("batch.reason_no_password", "settings", settingsLineWords(tr, rep))
-		}
-	case batch.NotePasswordRefused:
-		return tr.T("batch.reason_password_refused", "protocols", a["protocols"])
-	case batch.NoteUntrusted:
-		return tr.T("batch.reason_untrusted", "hosts", a["hosts"])
-	case batch.NoteNoSetting:
-		return tr.T("batch.reason_no_setting", "failure", failureNoteWords(tr, a))
-	case batch.NoteNoIncoming:
-		return tr.T("batch.reason_no_incoming", "failure", failureNoteWords(tr, a))
-	case batch.NoteNoOutgoing:
-		return tr.T("batch.reason_no_outgoing", "failure", failureNoteWords(tr, a))
-	case batch.NoteNoIncomingRefused:
-		return tr.T("batch.reason_no_incoming_refused", "worked", a["worked"], "refused", a["refused"])
-	case batch.NoteNoOutgoingRefused:
-		return tr.T("batch.reason_no_outgoing_refused", "worked", a["worked"], "refused", a["refused"])
-	case batch.NoteNotVerified:
-		return tr.T("batch.reason_not_verified")
-	case batch.NoteBadAddress:
-		return tr.T("checking.bad_address", "error", a["error"])
-	case batch.NoteFailed:
-		return tr.T("checking.failed", "error", a["error"])
-	case batch.NoteRefusedHere:
-		return tr.T("batch.differs_refused", "protocol", a["protocol"], "host", a["host"], "port", a["port"])
-	case batch.NoteUses:
-		return tr.T("batch.differs_uses", "protocol", a["protocol"], "host", a["host"], "port", a["port"],
-			"security", tr.Security(detect.Security(a["security"])),
-			"other_protocol", a["other_protocol"], "other_host", a["other_host"], "other_port", a["other_port"])
-	case batch.NoteLogsInAs:
-		return tr.T("batch.differs_logs_in_as", "protocol", a["protocol"], "username", a["username"])
-	case batch.NoteColumns:
-		if n, err := strconv.Atoi(a["columns"]); err == nil {
-			return tr.N("batch.problem_columns", n)
-		}
-	case batch.NoteNotAddress:
-		return tr.T("batch.problem_not_address")
-	case batch.NoteControlChars:
-		return tr.T("batch.problem_control_characters")
-	case batch.NoteListedTwice:
-		return tr.T("batch.problem_listed_twice", "line", a["line"])
-	}
-	return english
-}
-
-// failureNoteWords names the most telling failure a note carries: its diagnosis title
-// and where it happened.
-func failureNoteWords(tr *i18n.Lang, a map[string]string) string {
-	if a["kind"] == "" {
-		return tr.T("batch.failure_none")
-	}
-	title := strings.TrimSuffix(tr.KindWords(detect.Kind(a["kind"])).Title, ".")
-	return tr.T("batch.failure", "title", title, "protocol", a["protocol"], "host", a["host"], "port", a["port"])
-}
-
-// settingsLineWords names a report's recommended settings in one line (as
-// batch.SettingsLine does in English).
-func settingsLineWords(tr *i18n.Lang, rep *detect.Report) string {
-	var parts []string
-	for _, set := range []*detect.Setting{rep.Recommended.Incoming, rep.Recommended.Outgoing} {
-		if set != nil {
-			parts = append(parts, tr.T("batch.setting", "protocol", strings.ToUpper(string(set.Protocol)), "host", set.Host,
-				"port", set.Port, "security", tr.Security(set.Security)))
-		}
-	}
-	return strings.Join(parts, " · ")
 }
 
 // stateLook is a row state's word, icon and colour.
@@ -753,7 +636,7 @@ func (s *batchScreen) showRow(i int) {
 	head := widget.NewLabelWithStyle(word, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.Importance = imp
 	box.Add(container.NewHBox(widget.NewIcon(icon), head))
-	for _, t := range []string{reasonWords(u.tr, c, r), differsWords(u.tr, r), sharedWords(u.tr, r)} {
+	for _, t := range []string{batch.ReasonWords(u.tr, c, r), differsWords(u.tr, r), sharedWords(u.tr, r)} {
 		if t != "" {
 			l := widget.NewLabel(t)
 			l.Wrapping = fyne.TextWrapWord
@@ -822,7 +705,7 @@ func differsWords(tr *i18n.Lang, r batch.Result) string {
 	if r.Differs == "" {
 		return ""
 	}
-	return tr.T("batch.differs_sentence", "differs", differsList(tr, r))
+	return tr.T("batch.differs_sentence", "differs", batch.DiffersWords(tr, r))
 }
 
 // sharedWords says whether a row was checked on its domain's shared check.

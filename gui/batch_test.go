@@ -410,10 +410,10 @@ func saysTheEngine(t *testing.T, s *batchScreen) {
 	en := i18n.New(i18n.English)
 	for i, c := range s.clients {
 		r := s.results[i]
-		if got := reasonWords(en, c, r); got != r.Reason {
+		if got := batch.ReasonWords(en, c, r); got != r.Reason {
 			t.Errorf("%s: the window says %q, batch %q", c.Address, got, r.Reason)
 		}
-		if got := differsList(en, r); got != r.Differs {
+		if got := batch.DiffersWords(en, r); got != r.Differs {
 			t.Errorf("%s: the window says it differs %q, batch %q", c.Address, got, r.Differs)
 		}
 	}
@@ -446,10 +446,10 @@ func TestBatchNotesSayTheEnglish(t *testing.T) {
 	keys := map[batch.NoteKey]bool{}
 	for _, r := range append(seen, results...) {
 		keys[r.Note.Key] = true
-		if got := noteWords(en, r.Note, r.Report, ""); got != r.Reason {
+		if got := batch.NoteWords(en, r.Note, r.Report, ""); got != r.Reason {
 			t.Errorf("%s %s: the window says %q, batch %q", r.Address, r.State, got, r.Reason)
 		}
-		if got := differsList(en, r); got != r.Differs {
+		if got := batch.DiffersWords(en, r); got != r.Differs {
 			t.Errorf("%s: the window says it differs %q, batch %q", r.Address, got, r.Differs)
 		}
 		for _, n := range r.DiffersNotes {

@@ -285,7 +285,7 @@ func TestBatchNotesInEveryLanguage(t *testing.T) {
 	for _, l := range i18n.Languages {
 		tr := i18n.New(l.Code)
 		for _, n := range notes {
-			got := noteWords(tr, n, rep, "NOT SAID")
+			got := batch.NoteWords(tr, n, rep, "NOT SAID")
 			if got == "NOT SAID" || got == "" {
 				t.Errorf("%s: note %s is not said", l.Code, n.Key)
 			}
@@ -296,7 +296,7 @@ func TestBatchNotesInEveryLanguage(t *testing.T) {
 				}
 			}
 		}
-		if got := noteWords(tr, batch.Note{Key: "from_a_newer_version"}, rep, "the English"); got != "the English" {
+		if got := batch.NoteWords(tr, batch.Note{Key: "from_a_newer_version"}, rep, "the English"); got != "the English" {
 			t.Errorf("%s: an unknown note says %q, want its English", l.Code, got)
 		}
 		for _, err := range []error{batch.ErrNoClients, batch.ErrListTooLarge, batch.ErrTooManyClients, errors.New("csv: bare quote")} {

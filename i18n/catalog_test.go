@@ -339,7 +339,7 @@ func staticKeys(t *testing.T, dirs ...string) map[string]string {
 // of the knowledge base.
 func TestNoUnusedOrMissingKeys(t *testing.T) {
 	en := readCatalog(t, English)
-	static := staticKeys(t, "../gui", "../export", ".")
+	static := staticKeys(t, "../gui", "../export", "../batch", ".")
 	for k, f := range static {
 		if _, ok := en[k]; !ok {
 			t.Errorf("%s asks for %q, which the catalogs lack", f, k)
