@@ -249,6 +249,26 @@ func run(t *testing.T, dir, name string, args ...string) {
 	})
 }
 
+// stopByPIDFile stops the process whose PID a daemon wrote into path: SIGTERM, and
+// SIGKILL if it is still there after 5 seconds. A missing file means it never started.
+func stopByPIDFile(path string) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}
+
 func nobody(t *testing.T) (uid, gid string) {
 	t.Helper()
 	u, err := user.Lookup("nobody")
@@ -496,6 +516,9 @@ smtpd_tls_auth_only = yes
 		t.Fatalf("postfix check: %v\n%s", err, out)
 	}
 	run(t, s.Dir, "postfix", "-c", pd, "start-fg")
+	// Postfix's master makes itself a session leader (setsid), so the process-group kill
+	// of run does not reach it: stop it by the PID it writes (it stops its children).
+	t.Cleanup(func() { stopByPIDFile(filepath.Join(s.Dir, "queue", "pid", "master.pid")) })
 }
 
 func (s *Servers) startDNS(t *testing.T, cfg Config) {
