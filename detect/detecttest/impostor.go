@@ -22,25 +22,14 @@ type Recorder struct {
 	wg   sync.WaitGroup
 	open map[net.Conn]bool
 	done bool
-	// Conns counts the connections accepted.
+	// conns counts the connections accepted.
 	conns int
 }
 
 // StartRecorder forwards to target (host:port) and records; it closes with the test.
 func StartRecorder(t T, target string) *Recorder {
 	t.Helper()
-	r, err := newRecorder(func(c net.Conn, rec io.Writer) {
-		up, err := net.Dial("tcp", target)
-		if err != nil {
-			c.Close()
-			return
-		}
-		done := make(chan struct{}, 2)
-		go func() { io.Copy(io.MultiWriter(up, rec), c); up.Close(); done <- struct{}{} }()
-		go func() { io.Copy(c, up); c.Close(); done <- struct{}{} }()
-		<-done
-		<-done
-	})
+	r, err := newRecorder(func(c net.Conn, rec io.Writer) { pipe(c, target, rec) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,22 +48,28 @@ func StartTLSRecorder(t T, cert tls.Certificate, target string) *Recorder {
 			c.Close()
 			return
 		}
-		up, err := net.Dial("tcp", target)
-		if err != nil {
-			tc.Close()
-			return
-		}
-		done := make(chan struct{}, 2)
-		go func() { io.Copy(io.MultiWriter(up, rec), tc); up.Close(); done <- struct{}{} }()
-		go func() { io.Copy(tc, up); tc.Close(); done <- struct{}{} }()
-		<-done
-		<-done
+		pipe(tc, target, rec)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(r.Close)
 	return r
+}
+
+// pipe forwards c to target in both directions, copying what the client sends into rec,
+// until both directions end.
+func pipe(c net.Conn, target string, rec io.Writer) {
+	up, err := net.Dial("tcp", target)
+	if err != nil {
+		c.Close()
+		return
+	}
+	done := make(chan struct{}, 2)
+	go func() { io.Copy(io.MultiWriter(up, rec), c); up.Close(); done <- struct{}{} }()
+	go func() { io.Copy(c, up); c.Close(); done <- struct{}{} }()
+	<-done
+	<-done
 }
 
 func newRecorder(handle func(c net.Conn, rec io.Writer)) (*Recorder, error) {
