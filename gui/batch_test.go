@@ -166,30 +166,16 @@ func findPasswordAndButton(t *testing.T, o fyne.CanvasObject, text string) (*wid
 	t.Helper()
 	var pw *widget.Entry
 	var btn *widget.Button
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch w := o.(type) {
-		case *widget.Entry:
-			if w.Password {
-				pw = w
-			}
-		case *widget.Button:
-			if w.Text == text {
-				btn = w
-			}
-		case *widget.Form:
-			for _, it := range w.Items {
-				walk(it.Widget)
-			}
-		case *container.Scroll:
-			walk(w.Content)
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
+	for _, e := range find[*widget.Entry](o) {
+		if e.Password {
+			pw = e
 		}
 	}
-	walk(o)
+	for _, b := range find[*widget.Button](o) {
+		if b.Text == text {
+			btn = b
+		}
+	}
 	if pw == nil || btn == nil {
 		t.Fatalf("no password entry (%v) or %q button (%v)", pw != nil, text, btn != nil)
 	}

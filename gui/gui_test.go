@@ -319,33 +319,13 @@ func TestFlowConfirmUntrustedServer(t *testing.T) {
 
 // tapButton taps the first button under o whose text is label.
 func tapButton(o fyne.CanvasObject, label string) bool {
-	var found *widget.Button
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		if found != nil {
-			return
-		}
-		switch w := o.(type) {
-		case *widget.Button:
-			if w.Text == label {
-				found = w
-			}
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
+	for _, b := range find[*widget.Button](o) {
+		if b.Text == label {
+			test.Tap(b)
+			return true
 		}
 	}
-	walk(o)
-	if found == nil {
-		return false
-	}
-	test.Tap(found)
-	return true
+	return false
 }
 
 // The account screen leads to "Check the settings I use now".

@@ -55,6 +55,41 @@ func textsOf(o fyne.CanvasObject) string {
 
 func allText(u *UI) string { return textsOf(u.win.Content()) }
 
+// visit calls fn for o and everything under it (containers, widgets' renderers, and the
+// details of accordion items, open or closed); fn returns false to skip what is under
+// the object it was given.
+func visit(o fyne.CanvasObject, fn func(fyne.CanvasObject) bool) {
+	if !fn(o) {
+		return
+	}
+	switch w := o.(type) {
+	case *widget.Accordion:
+		for _, it := range w.Items {
+			visit(it.Detail, fn)
+		}
+	case *fyne.Container:
+		for _, c := range w.Objects {
+			visit(c, fn)
+		}
+	case fyne.Widget:
+		for _, c := range test.WidgetRenderer(w).Objects() {
+			visit(c, fn)
+		}
+	}
+}
+
+// find returns every object of type W under o.
+func find[W fyne.CanvasObject](o fyne.CanvasObject) []W {
+	var out []W
+	visit(o, func(o fyne.CanvasObject) bool {
+		if w, ok := o.(W); ok {
+			out = append(out, w)
+		}
+		return true
+	})
+	return out
+}
+
 // newApp is a test app that speaks English whatever the machine's language, as the
 // tests that read English words expect; the language tests choose their own.
 func newApp(t *testing.T) fyne.App {

@@ -414,7 +414,7 @@ func TestLanguageSwitchRedrawsScreens(t *testing.T) {
 	}
 	checkSpeaks(t, "ru", "batch screen after switching", texts)
 	plain := 0
-	for _, ch := range walkChecks(u.win.Content()) {
+	for _, ch := range find[*widget.Check](u.win.Content()) {
 		if ch.Text == ru.T("account.allow_plaintext") {
 			plain++
 			if !ch.Checked {
@@ -425,32 +425,6 @@ func TestLanguageSwitchRedrawsScreens(t *testing.T) {
 	if plain != 1 {
 		t.Errorf("%d plaintext options on the batch screen", plain)
 	}
-}
-
-// walkChecks finds the check boxes under o, those in closed accordions too.
-func walkChecks(o fyne.CanvasObject) []*widget.Check {
-	var out []*widget.Check
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch w := o.(type) {
-		case *widget.Check:
-			out = append(out, w)
-		case *widget.Accordion:
-			for _, it := range w.Items {
-				walk(it.Detail)
-			}
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
 }
 
 // Without a choice the window speaks the system's language, as Fyne's lang package
@@ -547,7 +521,7 @@ func TestLayoutFitsEveryLanguage(t *testing.T) {
 			}
 			u.acct.message.SetText(u.t("checking.cancelled"))
 			u.acct.message.Show()
-			for _, o := range walkAccordions(u.win.Content()) {
+			for _, o := range find[*widget.Accordion](u.win.Content()) {
 				o.OpenAll()
 			}
 			check("account screen")
@@ -589,7 +563,7 @@ func TestLayoutFitsEveryLanguage(t *testing.T) {
 			bs := u.openBatch()
 			bs.loadText(strings.NewReader(batchList))
 			test.Tap(bs.checkBtn)
-			for _, o := range walkAccordions(u.win.Content()) {
+			for _, o := range find[*widget.Accordion](u.win.Content()) {
 				o.OpenAll()
 			}
 			check("batch screen")
@@ -615,27 +589,6 @@ func TestLayoutFitsEveryLanguage(t *testing.T) {
 			}
 		})
 	}
-}
-
-func walkAccordions(o fyne.CanvasObject) []*widget.Accordion {
-	var out []*widget.Accordion
-	var walk func(fyne.CanvasObject)
-	walk = func(o fyne.CanvasObject) {
-		switch w := o.(type) {
-		case *widget.Accordion:
-			out = append(out, w)
-		case *fyne.Container:
-			for _, c := range w.Objects {
-				walk(c)
-			}
-		case fyne.Widget:
-			for _, c := range test.WidgetRenderer(w).Objects() {
-				walk(c)
-			}
-		}
-	}
-	walk(o)
-	return out
 }
 
 // The window is drawn with the bundled fonts: every character of every catalog must be

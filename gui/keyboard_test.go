@@ -64,7 +64,7 @@ func TestKeyboardReachesEveryAction(t *testing.T) {
 	test.Type(u.acct.address, user)
 	order := tabOrder(t, c)
 	inOrder(t, "account screen", order, u.acct.language, u.acct.address, u.acct.password, u.acct.check)
-	advanced := walkAccordions(u.win.Content())[0]
+	advanced := find[*widget.Accordion](u.win.Content())[0]
 	advanced.OpenAll()
 	order = tabOrder(t, c)
 	inOrder(t, "account screen, advanced open", order, u.acct.address, u.acct.password, u.acct.username, u.acct.clientID, u.acct.plaintext, u.acct.check)
