@@ -188,7 +188,7 @@ func (s *checkingScreen) apply(e detect.Event) {
 				state += " — " + s.providerWords() // the provider and where its facts come from
 			}
 		}
-		l := widget.NewLabel(tr.T("checking.source_line", "source", sourceWords(tr, e.Source.Source), "state", state, "ms", tr.Int(int(e.Source.ElapsedMS))))
+		l := widget.NewLabel(tr.T("checking.source_line", "source", tr.Source(e.Source.Source), "state", state, "ms", tr.Int(int(e.Source.ElapsedMS))))
 		l.Wrapping = fyne.TextWrapWord
 		if !e.Source.Found {
 			l.Importance = widget.LowImportance
@@ -276,40 +276,6 @@ func (s *checkingScreen) providerWords() string {
 	return tr.T("provenance.provider", "provider", p.Name, "sources", strings.Join(parts, " + "))
 }
 
-// sourceWords names a discovery source for people.
-func sourceWords(tr *i18n.Lang, src string) string {
-	switch src {
-	case detect.SourceProviders:
-		return tr.T("source.providers")
-	case detect.SourceISPDB:
-		return tr.T("source.ispdb")
-	case detect.SourceAutoconfig:
-		return tr.T("source.autoconfig")
-	case detect.SourceAutodiscover:
-		return tr.T("source.autodiscover")
-	case detect.SourceSRV:
-		return tr.T("source.srv")
-	case detect.SourceMX:
-		return tr.T("source.mx")
-	case detect.SourceGuess:
-		return tr.T("source.guess")
-	}
-	return src
-}
-
-// port25Words names a port-25 verdict (detect.Port25*).
-func port25Words(tr *i18n.Lang, v detect.Port25Verdict) string {
-	switch v {
-	case detect.Port25Open:
-		return tr.T("network.port25_open")
-	case detect.Port25Blocked:
-		return tr.T("network.port25_blocked")
-	case detect.Port25Intercepted:
-		return tr.T("network.port25_intercepted")
-	}
-	return tr.T("network.unknown")
-}
-
 // networkRows renders the network section.
 func networkRows(tr *i18n.Lang, n detect.Network) []fyne.CanvasObject {
 	icon, imp := theme.QuestionIcon(), widget.LowImportance
@@ -321,7 +287,7 @@ func networkRows(tr *i18n.Lang, n detect.Network) []fyne.CanvasObject {
 	case detect.Port25Intercepted:
 		icon, imp = theme.WarningIcon(), widget.DangerImportance
 	}
-	p25 := widget.NewLabel(tr.T("network.port25", "state", port25Words(tr, n.Port25)))
+	p25 := widget.NewLabel(tr.T("network.port25", "state", tr.Port25(n.Port25)))
 	p25.Importance = imp
 	p25.Wrapping = fyne.TextWrapWord
 	rows := []fyne.CanvasObject{container.NewBorder(nil, nil, widget.NewIcon(icon), nil, p25)}

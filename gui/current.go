@@ -699,7 +699,7 @@ func (s *currentScreen) networkBox() fyne.CanvasObject {
 	tr := s.u.tr
 	box := container.NewVBox(widget.NewLabelWithStyle(tr.T("checking.network"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	n := s.res.Network
-	line := tr.T("network.port25", "state", port25Words(tr, n.Port25))
+	line := tr.T("network.port25", "state", tr.Port25(n.Port25))
 	if v := s.net; v != nil {
 		name := v.Name
 		if name == "" {
@@ -719,7 +719,7 @@ func (s *currentScreen) networkBox() fyne.CanvasObject {
 		if !v.Remembered {
 			state = tr.T("current.net_not_remembered")
 		}
-		line = tr.T("current.net_line", "name", name, "state", state, "port25", port25Words(tr, n.Port25))
+		line = tr.T("current.net_line", "name", name, "state", state, "port25", tr.Port25(n.Port25))
 		s.fields["network"] = line
 		for _, c := range v.Compare {
 			l := widget.NewLabel("• " + c)

@@ -163,3 +163,37 @@ func (l *Lang) Auth(a string) string {
 	}
 	return a
 }
+
+// Source names a discovery source (detect.Source*) for people.
+func (l *Lang) Source(src string) string {
+	switch src {
+	case detect.SourceProviders:
+		return l.T("source.providers")
+	case detect.SourceISPDB:
+		return l.T("source.ispdb")
+	case detect.SourceAutoconfig:
+		return l.T("source.autoconfig")
+	case detect.SourceAutodiscover:
+		return l.T("source.autodiscover")
+	case detect.SourceSRV:
+		return l.T("source.srv")
+	case detect.SourceMX:
+		return l.T("source.mx")
+	case detect.SourceGuess:
+		return l.T("source.guess")
+	}
+	return src
+}
+
+// Port25 names a port-25 verdict.
+func (l *Lang) Port25(v detect.Port25Verdict) string {
+	switch v {
+	case detect.Port25Open:
+		return l.T("network.port25_open")
+	case detect.Port25Blocked:
+		return l.T("network.port25_blocked")
+	case detect.Port25Intercepted:
+		return l.T("network.port25_intercepted")
+	}
+	return l.T("network.unknown")
+}
