@@ -194,15 +194,7 @@ func (o *engine) oauthHTTPClient() *http.Client {
 			TLSClientConfig: &tls.Config{RootCAs: o.Roots(), MinVersion: tls.VersionTLS12},
 			Proxy:           nil,
 		},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= maxRedirects {
-				return fmt.Errorf("stopped after %d redirects", maxRedirects)
-			}
-			if req.URL.Scheme != "https" {
-				return fmt.Errorf("%w (to %s)", ErrRedirectDowngrade, req.URL.Redacted())
-			}
-			return nil
-		},
+		CheckRedirect: oauth.CheckRedirect(false),
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -35,18 +36,30 @@ func (o *Options) httpClient() *http.Client {
 	if o.HTTPClient != nil {
 		return o.HTTPClient
 	}
-	allow := o.AllowLoopbackHTTP
-	return &http.Client{
-		Timeout: 30 * time.Second,
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 3 {
-				return fmt.Errorf("%w: more than 3 redirects", errBadRedirect)
-			}
-			if err := checkURL("redirect", req.URL.String(), allow); err != nil {
-				return fmt.Errorf("%w: %v", errBadRedirect, err)
-			}
-			return nil
-		},
+	return &http.Client{Timeout: 30 * time.Second, CheckRedirect: CheckRedirect(o.AllowLoopbackHTTP)}
+}
+
+// CheckRedirect is the one redirect rule for every request to an issuer (an
+// http.Client's CheckRedirect): at most 3 redirects, https only (http to a loopback
+// address when allowLoopbackHTTP, for tests), never away from the host first asked, and
+// never for a request that carried a body — a token, device or registration request
+// would send the code, PKCE verifier, refresh token or client secret again to wherever
+// the answer points.
+func CheckRedirect(allowLoopbackHTTP bool) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		switch {
+		case len(via) >= 3:
+			return fmt.Errorf("%w: more than 3 redirects", errBadRedirect)
+		case first.Method != http.MethodGet:
+			return fmt.Errorf("%w: a %s request is not sent on (to %s)", errBadRedirect, first.Method, req.URL.Redacted())
+		case !strings.EqualFold(req.URL.Hostname(), first.URL.Hostname()):
+			return fmt.Errorf("%w: to another host (%s)", errBadRedirect, req.URL.Redacted())
+		}
+		if err := checkURL("redirect", req.URL.String(), allowLoopbackHTTP); err != nil {
+			return fmt.Errorf("%w: %v", errBadRedirect, err)
+		}
+		return nil
 	}
 }
 
