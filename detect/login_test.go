@@ -2,9 +2,12 @@ package detect
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/mailsetup/mailsetup/detect/detecttest"
 )
 
 func TestLoginGateCapsFailuresPerServer(t *testing.T) {
@@ -119,4 +122,41 @@ func TestProbeClockDoesNotCountPausedTime(t *testing.T) {
 	case <-time.After(time.Second):
 		t.Fatal("budget never ended")
 	}
+}
+
+// A gate shared by several runs (a traveler's check, a batch row) caps the rejected
+// logins per server over all of them, not per run.
+func TestSharedLoginGateCapsAcrossRuns(t *testing.T) {
+	t.Parallel()
+	w := detecttest.StartWorld(t, "gate.test", "me@gate.test", "right")
+	gate := NewLoginGate()
+	opts := Options{IPDialer: w.Net, Resolver: w.Net, ExtraRoots: []*x509.Certificate{w.CA.Cert}, SkipNetwork: true,
+		OnlineISPDB: "off", Password: "wrong", Timeout: 5 * time.Second, LoginGate: gate}
+	var perRun []map[string]int
+	for range 2 {
+		rep, err := Run(context.Background(), "me@gate.test", opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		perRun = append(perRun, rep.FailedLogins)
+	}
+	total := gate.Failed()
+	if len(total) == 0 {
+		t.Fatal("no rejected login counted")
+	}
+	for host, n := range total {
+		if n > MaxFailedLogins {
+			t.Errorf("%s: %d rejected logins over two runs, want at most %d", host, n, MaxFailedLogins)
+		}
+	}
+	if len(perRun[1]) == 0 || perRun[1][firstKey(perRun[1])] != total[firstKey(perRun[1])] {
+		t.Errorf("the second run reports %v, want the shared totals %v", perRun[1], total)
+	}
+}
+
+func firstKey(m map[string]int) string {
+	for k := range m {
+		return k
+	}
+	return ""
 }

@@ -46,6 +46,9 @@ type Options struct {
 	// verification, as HOST=SHA256 (hex; that server only) or a bare SHA256 (the servers
 	// of the address's own registrable domain only); nothing else is ever accepted.
 	AcceptFingerprints []string
+	// LoginGate, when set, counts and caps rejected logins across several runs and the
+	// caller's own probes (one traveler's check, one batch row); nil gives each run its own.
+	LoginGate *LoginGate
 	// ExtraRoots are trusted in addition to the system roots (--ca), for TLS and HTTPS.
 	ExtraRoots []*x509.Certificate
 

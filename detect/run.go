@@ -270,7 +270,11 @@ func outgoingHosts(cands []Candidate) []string {
 // login builds the login variants: the override alone, else the provider's format, the
 // user names that trusted sources proposed, the full address and the local part.
 func (o *engine) login(addr Address, cands []Candidate, p *Provider, rt *runTrust) *Login {
-	l := &Login{Password: o.Password, From: addr.String(), Gate: NewLoginGate()}
+	gate := o.LoginGate
+	if gate == nil {
+		gate = NewLoginGate()
+	}
+	l := &Login{Password: o.Password, From: addr.String(), Gate: gate}
 	if o.Username != "" {
 		l.Usernames = []string{o.Username}
 		return l
