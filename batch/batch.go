@@ -102,19 +102,11 @@ func New(opts Options) *Batch {
 	if eng.Resolver != nil {
 		res = eng.Resolver
 	}
-	cache := newHostCache(res)
-	eng.Resolver = cache
+	// One DNS answer per name for the whole batch (each run adds its own cache on top).
+	eng.Resolver = detect.NewHostCache(context.Background(), res, lookupTimeout, hostCacheTTL)
 	inner := eng.Dialer
 	if inner == nil {
-		ip := eng.IPDialer
-		if ip == nil {
-			timeout := eng.Timeout
-			if timeout <= 0 {
-				timeout = 10 * time.Second
-			}
-			ip = &net.Dialer{Timeout: timeout, KeepAlive: -1}
-		}
-		inner = &detect.HappyDialer{Resolver: cache, Dialer: ip}
+		inner = eng.DefaultDialer()
 	}
 	lim := newLimiter(eng.Providers, opts.DefaultLimit)
 	eng.Dialer = &limitDialer{inner: inner, l: lim}

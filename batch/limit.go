@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -140,76 +139,9 @@ func (c *limitedConn) OtherAddresses() []string {
 	return nil
 }
 
-// hostCache answers LookupHost once per name for a whole batch (the engine keeps one
-// cache per run; a batch runs many, and hundreds of logins to the same servers).
-// Answers are kept for the batch; a failure that may pass is asked again. MX and SRV
-// questions and reverse lookups pass through.
-type hostCache struct {
-	detect.Resolver
-	mu    sync.Mutex
-	names map[string]*hostAnswer
-	ttl   time.Duration
-}
-
-type hostAnswer struct {
-	done  chan struct{}
-	addrs []string
-	err   error
-	at    time.Time
-}
-
 // hostCacheTTL bounds how long a batch trusts an answer (a batch of thousands may run
-// for many minutes).
-const hostCacheTTL = 5 * time.Minute
-
-// lookupTimeout caps one query of the cache.
-const lookupTimeout = 10 * time.Second
-
-func newHostCache(r detect.Resolver) *hostCache {
-	return &hostCache{Resolver: r, names: map[string]*hostAnswer{}, ttl: hostCacheTTL}
-}
-
-// LookupHost implements detect.Resolver.
-func (c *hostCache) LookupHost(ctx context.Context, host string) ([]string, error) {
-	key := strings.ToLower(strings.TrimSuffix(host, "."))
-	c.mu.Lock()
-	a := c.names[key]
-	if a != nil && time.Since(a.at) > c.ttl {
-		a = nil
-	}
-	if a == nil {
-		a = &hostAnswer{done: make(chan struct{}), at: time.Now()}
-		c.names[key] = a
-		c.mu.Unlock()
-		// The answer serves every asker, so no single asker's cancel may end the query.
-		qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), lookupTimeout)
-		a.addrs, a.err = c.Resolver.LookupHost(qctx, host)
-		cancel()
-		var dnsErr *net.DNSError
-		if a.err != nil && !(errors.As(a.err, &dnsErr) && dnsErr.IsNotFound) {
-			c.mu.Lock()
-			delete(c.names, key) // the next asker tries again
-			c.mu.Unlock()
-		}
-		close(a.done)
-		return append([]string(nil), a.addrs...), a.err
-	}
-	c.mu.Unlock()
-	select {
-	case <-a.done:
-		return append([]string(nil), a.addrs...), a.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("lookup %s: %w", host, ctx.Err())
-	}
-}
-
-// LookupAddr passes reverse lookups on when the resolver has them.
-func (c *hostCache) LookupAddr(ctx context.Context, addr string) ([]string, error) {
-	r, ok := c.Resolver.(interface {
-		LookupAddr(ctx context.Context, addr string) ([]string, error)
-	})
-	if !ok {
-		return nil, errors.New("batch: this resolver does not do reverse lookups")
-	}
-	return r.LookupAddr(ctx, addr)
-}
+// for many minutes); lookupTimeout caps one query.
+const (
+	hostCacheTTL  = 5 * time.Minute
+	lookupTimeout = 10 * time.Second
+)

@@ -19,6 +19,7 @@ type hostCache struct {
 	Resolver
 	run     context.Context // the run's context: a query outlives its askers, not the run
 	timeout time.Duration
+	ttl     time.Duration // 0: answers are kept for the cache's life
 	mu      sync.Mutex
 	names   map[string]*hostEntry
 }
@@ -27,10 +28,21 @@ type hostEntry struct {
 	done  chan struct{}
 	addrs []string
 	err   error
+	at    time.Time
 }
 
 func newHostCache(run context.Context, r Resolver, timeout time.Duration) *hostCache {
 	return &hostCache{Resolver: r, run: run, timeout: timeout, names: map[string]*hostEntry{}}
+}
+
+// NewHostCache is the run's host cache for callers that run many checks against the
+// same servers (a batch): every name is asked once per ttl (0: once) and askers share
+// the query, each free to leave when its own context ends; a query lasts at most
+// timeout and ends with run. Run adds its own cache on top, as always.
+func NewHostCache(run context.Context, r Resolver, timeout, ttl time.Duration) Resolver {
+	c := newHostCache(run, r, timeout)
+	c.ttl = ttl
+	return c
 }
 
 // LookupHost implements Resolver.
@@ -38,8 +50,11 @@ func (c *hostCache) LookupHost(ctx context.Context, host string) ([]string, erro
 	key := strings.ToLower(strings.TrimSuffix(host, "."))
 	c.mu.Lock()
 	e, ok := c.names[key]
+	if ok && c.ttl > 0 && time.Since(e.at) > c.ttl {
+		ok = false
+	}
 	if !ok {
-		e = &hostEntry{done: make(chan struct{})}
+		e = &hostEntry{done: make(chan struct{}), at: time.Now()}
 		c.names[key] = e
 		// The query belongs to every asker, so no single asker's cancel may end it.
 		qctx, cancel := context.WithTimeout(c.run, c.timeout)
@@ -48,7 +63,9 @@ func (c *hostCache) LookupHost(ctx context.Context, host string) ([]string, erro
 			e.addrs, e.err = c.Resolver.LookupHost(qctx, host)
 			if e.err != nil && !isNotFound(e.err) {
 				c.mu.Lock()
-				delete(c.names, key) // the next asker tries again
+				if c.names[key] == e {
+					delete(c.names, key) // the next asker tries again
+				}
 				c.mu.Unlock()
 			}
 			close(e.done)

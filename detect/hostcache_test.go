@@ -112,6 +112,40 @@ func TestHostCache(t *testing.T) {
 	}
 }
 
+// A batch's cache (NewHostCache) keeps an answer for its ttl only, and its first asker
+// leaves when its own context ends, like every other asker.
+func TestHostCacheTTLAndFirstAskerCancel(t *testing.T) {
+	t.Parallel()
+	n := detecttest.NewNet()
+	n.Host("mail.test", "192.0.2.1")
+	r := &countingResolver{Resolver: n}
+	c := NewHostCache(context.Background(), r, time.Second, 100*time.Millisecond)
+	for range 3 {
+		if _, err := c.LookupHost(context.Background(), "mail.test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(150 * time.Millisecond)
+	if _, err := c.LookupHost(context.Background(), "mail.test"); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.count("mail.test"); got != 2 {
+		t.Errorf("asked %d times over two ttl periods, want 2", got)
+	}
+
+	hang := &countingResolver{Resolver: n, delay: 10 * time.Second}
+	c = NewHostCache(context.Background(), hang, 10*time.Second, 0)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.LookupHost(ctx, "mail.test"); err == nil {
+		t.Error("a hanging query answered")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the first asker returned %v after asking with a 50 ms context", d)
+	}
+}
+
 // In a whole run every name is resolved once, however many probes dial it.
 func TestRunResolvesEachNameOnce(t *testing.T) {
 	w := detecttest.StartWorld(t, "once.test", "me@once.test", "pw")

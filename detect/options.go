@@ -236,13 +236,21 @@ func (o *engine) dialer() Dialer {
 	if o.Dialer != nil {
 		return o.Dialer
 	}
+	return o.Options.DefaultDialer()
+}
+
+// DefaultDialer is the dialer a run uses when Options.Dialer is unset: happy eyeballs
+// through o's resolver over IPDialer (or a plain dialer bounded by the probe timeout).
+// Callers that wrap the engine's dialing (a batch's connection limits) start from it.
+func (o Options) DefaultDialer() Dialer {
 	// Every address of a name is tried, staggered (RFC 8305), through the same resolver
 	// as discovery; each single attempt is bounded by the probe timeout.
+	e := engine{Options: o}
 	ip := o.IPDialer
 	if ip == nil {
-		ip = &net.Dialer{Timeout: o.timeout(), KeepAlive: -1}
+		ip = &net.Dialer{Timeout: e.timeout(), KeepAlive: -1}
 	}
-	return &HappyDialer{Resolver: o.resolver(), Dialer: ip}
+	return &HappyDialer{Resolver: e.resolver(), Dialer: ip}
 }
 
 func (o *engine) progress(e Event) {
