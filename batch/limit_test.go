@@ -125,4 +125,3 @@ func TestLimitDialer(t *testing.T) {
 		c.Close()
 	}
 }
-
