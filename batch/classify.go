@@ -98,13 +98,6 @@ func attention(rep *detect.Report) (string, Note) {
 	return "login not verified", note(NoteNotVerified)
 }
 
-// failureRank orders failures by how much they tell: a server's answer first.
-var failureRank = map[detect.Status]int{
-	detect.StatusAuthFailed: 0, detect.StatusUntrustedHost: 1, detect.StatusCertInvalid: 2, detect.StatusPlaintextRefused: 3,
-	detect.StatusAuthUnavailable: 4, detect.StatusTLSFailed: 5, detect.StatusProtocolError: 6, detect.StatusTimeout: 7,
-	detect.StatusSkipped: 8, detect.StatusUnreachable: 9, detect.StatusRefused: 10, detect.StatusDNSFailed: 11,
-}
-
 // failureWords is the diagnosis title of the most telling failure in one direction.
 func failureWords(rep *detect.Report, dir func(detect.Protocol) bool) string {
 	best := mostTelling(rep, dir)
@@ -116,17 +109,10 @@ func failureWords(rep *detect.Report, dir func(detect.Protocol) bool) string {
 
 // mostTelling is the most telling failure in one direction (dir nil: both), or nil.
 func mostTelling(rep *detect.Report, dir func(detect.Protocol) bool) *detect.ProbeResult {
-	var best *detect.ProbeResult
-	for i := range rep.Probes {
-		p := &rep.Probes[i]
-		if p.Status == detect.StatusOK || p.Diagnosis == nil || dir != nil && !dir(p.Protocol) {
-			continue
-		}
-		if r, ok := failureRank[p.Status]; ok && (best == nil || r < failureRank[best.Status]) {
-			best = p
-		}
+	if dir == nil {
+		return detect.MostTelling(rep.Probes, nil)
 	}
-	return best
+	return detect.MostTelling(rep.Probes, func(p detect.ProbeResult) bool { return dir(p.Protocol) })
 }
 
 // differs says how a verified mailbox differs from the one whose matrix it shared: a

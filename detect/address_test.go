@@ -2,6 +2,7 @@ package detect
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -64,4 +65,40 @@ func FuzzParseAddress(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v, %v (first %+v)", s, b, err, a)
 		}
 	})
+}
+
+// Every refusal says what is wrong as a typed problem, so a front end words it without
+// reading the English.
+func TestParseAddressProblem(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		in     string
+		want   AddressProblem
+		domain string
+	}{
+		{"", AddressEmpty, ""},
+		{"   ", AddressEmpty, ""},
+		{"plainname", AddressForm, ""},
+		{"@example.com", AddressForm, ""},
+		{"me@", AddressForm, ""},
+		{"Me <me@example.com>", AddressText, ""},
+		{"me@exa mple.com", AddressText, ""},
+		{"me\xff@example.com", AddressText, ""},
+		{strings.Repeat("a", 65) + "@example.com", AddressTooLong, ""},
+		{".me@example.com", AddressLocal, ""},
+		{"me..you@example.com", AddressLocal, ""},
+		{"me@localhost", AddressNoDot, "localhost"},
+		{"me@-example.com", AddressDomain, ""},
+		{"me@example..com", AddressDomain, ""},
+	} {
+		_, err := ParseAddress(tc.in)
+		var ae *AddressError
+		if !errors.As(err, &ae) || !errors.Is(err, ErrBadAddress) {
+			t.Errorf("%q: %v is not an *AddressError wrapping ErrBadAddress", tc.in, err)
+			continue
+		}
+		if ae.Problem != tc.want || ae.Domain != tc.domain {
+			t.Errorf("%q: problem %q domain %q, want %q %q", tc.in, ae.Problem, ae.Domain, tc.want, tc.domain)
+		}
+	}
 }

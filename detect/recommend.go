@@ -275,7 +275,7 @@ func warnings(rep *Report, p *Provider, o *Options) sentences {
 		w.add("No working incoming (IMAP or POP3) setting was found.", NoticeNoIncoming)
 		w.addAll(certWarnings(rep.Probes, func(p Protocol) bool { return p != SMTP }))
 	}
-	if s, n := untrustedHostsWarning(rep.Hosts, rep.Probes); s != "" {
+	if s, n := untrustedHostsWarning(rep); s != "" {
 		w.text, w.notices = append(w.text, s), append(w.notices, n)
 	}
 	return w

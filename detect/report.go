@@ -1,6 +1,8 @@
 package detect
 
 import (
+	"strings"
+
 	"github.com/mailsetup/mailsetup/detect/oauth"
 	"github.com/mailsetup/mailsetup/detect/trust"
 )
@@ -246,4 +248,62 @@ type SendTestResult struct {
 	RoundTrip int64  `json:"round_trip_ms"`
 	StuckAt   string `json:"stuck_at,omitempty"`
 	Error     string `json:"error,omitempty"`
+}
+
+// tellingRank orders statuses by how much a result tells a person, most first: a
+// working setting, the server's own answer to the login, why nothing was tried there,
+// the certificate, encryption refused, … down to a name that does not exist.
+var tellingRank = map[Status]int{
+	StatusOK: 0, StatusAuthFailed: 1, StatusUntrustedHost: 2, StatusCertInvalid: 3, StatusPlaintextRefused: 4,
+	StatusAuthUnavailable: 5, StatusTLSFailed: 6, StatusProtocolError: 7, StatusTimeout: 8, StatusSkipped: 9,
+	StatusUnreachable: 10, StatusRefused: 11, StatusDNSFailed: 12,
+}
+
+// Telling ranks a result by how much it tells a person (lower tells more; a verified
+// login tells most). The window's cells, its "what went wrong" and a batch row's reason
+// all pick results by it.
+func Telling(p ProbeResult) int {
+	if p.Verified {
+		return -1
+	}
+	if r, ok := tellingRank[p.Status]; ok {
+		return r
+	}
+	return len(tellingRank)
+}
+
+// MostTelling is the most telling failure among probes that keep accepts (nil: all):
+// a result with a diagnosis and a status other than ok; nil when there is none. Of
+// equally telling ones the first wins.
+func MostTelling(probes []ProbeResult, keep func(ProbeResult) bool) *ProbeResult {
+	var best *ProbeResult
+	for i := range probes {
+		p := &probes[i]
+		if p.Status == StatusOK || p.Diagnosis == nil || keep != nil && !keep(*p) {
+			continue
+		}
+		if best == nil || Telling(*p) < Telling(*best) {
+			best = p
+		}
+	}
+	return best
+}
+
+// Unvetted lists the servers a source named that were not trusted with a login and
+// that a probe reached without one (status untrusted_host), in the report's order:
+// the servers a user may confirm (--trust-host, the window's dialog).
+func (r *Report) Unvetted() []HostTrust {
+	var out []HostTrust
+	for _, h := range r.Hosts {
+		if h.Trusted {
+			continue
+		}
+		for _, p := range r.Probes {
+			if strings.EqualFold(p.Host, h.Host) && p.Status == StatusUntrustedHost {
+				out = append(out, h)
+				break
+			}
+		}
+	}
+	return out
 }

@@ -239,18 +239,10 @@ func TrustWords(r trust.Reason) string {
 
 // untrustedHostsWarning names the servers that were not given a login, so the user can
 // confirm one that really belongs to their provider.
-func untrustedHostsWarning(hosts []HostTrust, probes []ProbeResult) (string, Notice) {
+func untrustedHostsWarning(rep *Report) (string, Notice) {
 	var names []string
-	for _, h := range hosts {
-		if h.Trusted {
-			continue
-		}
-		for _, p := range probes {
-			if strings.EqualFold(p.Host, h.Host) && p.Status == StatusUntrustedHost {
-				names = append(names, h.Host)
-				break
-			}
-		}
+	for _, h := range rep.Unvetted() {
+		names = append(names, h.Host)
 	}
 	if len(names) == 0 {
 		return "", Notice{}

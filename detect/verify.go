@@ -136,6 +136,10 @@ func (o *engine) verifyLogin(ctx context.Context, address string, base *Report) 
 	return rep, nil
 }
 
+// Check refuses options no run can use, as Run and VerifyLogin do (an error wrapping
+// ErrBadOption): for front ends that check their flags before they start.
+func (o Options) Check() error { return (&engine{Options: o}).checkOptions() }
+
 // checkOptions refuses options no run can use (Run and VerifyLogin).
 func (o *engine) checkOptions() error {
 	if o.Username != "" && !ValidUsername(o.Username) {
