@@ -289,8 +289,11 @@ func (o *engine) login(addr Address, cands []Candidate, p *Provider, rt *runTrus
 	if p != nil {
 		add(p.LoginName(addr))
 	}
+	// A user name counts only from a source that vouches for it: a forged plain-HTTP
+	// document naming the real server must not choose the names it is asked with (and
+	// spend its few rejected logins).
 	for _, c := range cands {
-		if rt.trusted(c.Host) && ValidUsername(c.Username) {
+		if vouches(c.origin) && rt.trusted(c.Host) && ValidUsername(c.Username) {
 			add(c.Username)
 		}
 	}

@@ -674,3 +674,30 @@ func TestMatrixCaps(t *testing.T) {
 	}
 	t.Logf("15,000 candidates became %d cells, %d of them standard", len(cells), standard)
 }
+
+// A forged plain-HTTP document that names the user's own (trusted) server cannot choose
+// the user names it is asked with: its names would spend the server's few rejected
+// logins before the right one is tried.
+func TestHostileForgedUserNamesAreNotTried(t *testing.T) {
+	t.Parallel()
+	w := newHostileWorld(t)
+	user := "victim@shop.test"
+	w.realSMTP("mail.shop.test", user)
+	w.realIMAP("mail.shop.test", user)
+	doc := strings.ReplaceAll(clientConfigFor("mail.shop.test", 465, "SSL", "mail.shop.test", 993, "SSL"), "%EMAILADDRESS%", "forged-name")
+	addr := autoconfigServer(t, w.testEnv, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { rw.Write([]byte(doc)) }))
+	w.net.Route("autoconfig.shop.test", 80, addr)
+	w.net.Route("shop.test", 80, addr)
+	rep := w.run(user, w.opts)
+	if o, i := rep.Recommended.Outgoing, rep.Recommended.Incoming; o == nil || !o.Verified || i == nil || !i.Verified {
+		t.Fatalf("recommended %+v / %+v, want both verified", o, i)
+	}
+	if len(rep.FailedLogins) != 0 {
+		t.Errorf("rejected logins %v: a forged user name was tried", rep.FailedLogins)
+	}
+	for _, p := range rep.Probes {
+		if p.UsernameUsed == "forged-name" {
+			t.Errorf("%s:%d logged in as the forged name", p.Host, p.Port)
+		}
+	}
+}

@@ -65,7 +65,7 @@ func (o *engine) decideTrust(addr Address, cands []Candidate, provider *Provider
 			Via: d.Via, Sources: sources[h]})
 	}
 	for _, c := range cands {
-		if c.Security != SecurityNone && vouchesForTLS(c.origin) && rt.trusted(c.Host) {
+		if c.Security != SecurityNone && vouches(c.origin) && rt.trusted(c.Host) {
 			markEncrypted(rt.encrypted, c.Protocol, c.Host)
 		}
 	}
@@ -73,9 +73,10 @@ func (o *engine) decideTrust(addr Address, cands []Candidate, provider *Provider
 	return rt, out
 }
 
-// vouchesForTLS reports whether a source's word that a server offers TLS counts as a
-// fact: curated knowledge and the domain's own documents, not guesses or DNS.
-func vouchesForTLS(o trust.Origin) bool {
+// vouches reports whether a source's word counts as a fact — that a server offers TLS,
+// or which user name logs in there: curated knowledge, the domain's own HTTPS document,
+// the online database and the user's own settings, not guesses, DNS or plain HTTP.
+func vouches(o trust.Origin) bool {
 	switch o {
 	case trust.OriginKnowledge, trust.OriginKnowledgeMX, trust.OriginAutoconfigHTTPS, trust.OriginOnlineDB, trust.OriginUser:
 		return true
