@@ -73,6 +73,9 @@ type Report struct {
 	// Notices are the warnings in structured form, one per warning at the same index
 	// (detect/notice.go), for front ends that speak other languages.
 	Notices []Notice `json:"notices,omitempty"`
+	// ran says Run or VerifyLogin made this report in this process (a report read from
+	// a file has not: its sources' word cannot be taken again for another address).
+	ran bool
 }
 
 // ReportMeta says when and how the report was made.

@@ -39,6 +39,7 @@ func Run(ctx context.Context, address string, opts Options) (*Report, error) {
 	}
 	start := time.Now()
 	rep := &Report{
+		ran:       true,
 		Address:   addr.String(),
 		Domain:    addr.Domain,
 		Discovery: []SourceResult{},

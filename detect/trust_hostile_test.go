@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -699,5 +700,30 @@ func TestHostileForgedUserNamesAreNotTried(t *testing.T) {
 		if p.UsernameUsed == "forged-name" {
 			t.Errorf("%s:%d logged in as the forged name", p.Host, p.Port)
 		}
+	}
+}
+
+// A domain's own HTTPS document vouches for its servers for that domain only: another
+// domain's address never shares its matrix, so its password never reaches them.
+func TestHostileSharedMatrixStaysInItsDomain(t *testing.T) {
+	t.Parallel()
+	w := newHostileWorld(t)
+	w.realSMTP("smtp.hoster.test", "alice@shop.test")
+	w.realIMAP("imap.hoster.test", "alice@shop.test")
+	doc := clientConfigFor("smtp.hoster.test", 465, "SSL", "imap.hoster.test", 993, "SSL")
+	w.net.Route("autoconfig.shop.test", 443, autoconfigServer(t, w.testEnv,
+		http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { rw.Write([]byte(doc)) }), "autoconfig.shop.test"))
+	base := w.run("alice@shop.test", w.opts)
+	if o := base.Recommended.Outgoing; o == nil || !o.Verified || o.Host != "smtp.hoster.test" {
+		t.Fatalf("alice: outgoing %+v, want smtp.hoster.test verified (her domain's HTTPS document names it)", o)
+	}
+	before := w.net.TotalDials()
+	opts := w.opts
+	opts.Password = "bobs-own-password"
+	if _, err := opts.VerifyLogin(context.Background(), "bob@evil.test", base); !errors.Is(err, ErrNotShared) {
+		t.Errorf("bob@evil.test on shop.test's matrix: err = %v, want ErrNotShared", err)
+	}
+	if n := w.net.TotalDials() - before; n != 0 {
+		t.Errorf("refusing opened %d connections", n)
 	}
 }

@@ -17,9 +17,9 @@ import (
 // This file checks one more address of a domain whose servers a run already probed:
 // the matrix is reused, and the address costs only its own logins (batch checks).
 
-// ErrNotShared says a run's matrix may not stand for another address: its trust
-// decision differs (another domain, other confirmed servers) or the run's facts are
-// not from this process. The caller runs the whole check for that address instead.
+// ErrNotShared says a run's matrix may not stand for another address: another domain
+// (not one known provider's), its trust decision differs (other confirmed servers), or
+// the report was not made by a run of this process (read from a file, built by hand). The caller runs the whole check for that address instead.
 var ErrNotShared = errors.New("detect: the shared check does not apply to this address")
 
 // maxVerifyTries caps the settings one direction's login is tried on for one address:
@@ -51,9 +51,20 @@ func (o *engine) verifyLogin(ctx context.Context, address string, base *Report) 
 	if base == nil {
 		return nil, fmt.Errorf("%w: no report to share", ErrBadOption)
 	}
+	if !base.ran {
+		return nil, fmt.Errorf("%w: the report was not made by a run of this process", ErrNotShared)
+	}
 	from, err := ParseAddress(base.Address)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the shared report's address: %v", ErrNotShared, err)
+	}
+	// Only the same domain, or two domains the knowledge base gives to one provider:
+	// another domain's own documents vouch for nothing here.
+	if addr.Domain != from.Domain {
+		p, q := o.Providers.ByDomain(addr.Domain), o.Providers.ByDomain(from.Domain)
+		if p == nil || q == nil || p.ID != q.ID {
+			return nil, fmt.Errorf("%w: %s and %s are not one domain or one known provider's", ErrNotShared, addr.Domain, from.Domain)
+		}
 	}
 	if err := o.checkOptions(); err != nil {
 		return nil, err
@@ -79,6 +90,7 @@ func (o *engine) verifyLogin(ctx context.Context, address string, base *Report) 
 	login := o.login(addr, cands, provider, rt)
 
 	rep := &Report{
+		ran:       true,
 		Address:   addr.String(),
 		Domain:    addr.Domain,
 		Discovery: discoveryFor(base.Discovery, from, addr, provider),

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -313,5 +314,29 @@ func TestDiscoveryFor(t *testing.T) {
 	}
 	if src[0].Servers[0].Username != "alice" {
 		t.Error("discoveryFor changed the shared report")
+	}
+}
+
+// A report read back from JSON (or built by hand) is not a run of this process: its
+// sources' word is not taken again for another address.
+func TestVerifyLoginRefusesAReportFromAFile(t *testing.T) {
+	t.Parallel()
+	e := staffWorld(t, "staff.test", staff, nil)
+	base := leaderReport(t, e)
+	raw, err := json.Marshal(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disk Report
+	if err := json.Unmarshal(raw, &disk); err != nil {
+		t.Fatal(err)
+	}
+	opts := e.opts
+	opts.Password = "bob-pw"
+	if _, err := opts.VerifyLogin(context.Background(), "bob@staff.test", &disk); !errors.Is(err, ErrNotShared) {
+		t.Errorf("a report from JSON: err = %v, want ErrNotShared", err)
+	}
+	if _, err := opts.VerifyLogin(context.Background(), "bob@staff.test", base); err != nil {
+		t.Errorf("the same report as the run made it: %v", err)
 	}
 }
